@@ -1,0 +1,238 @@
+"""Derivation 2 — the effective regularisation κ and its derivative in λ.
+
+Assumptions. Σ is symmetric positive definite with eigenvalues σ > 0; λ ≥ 0;
+α = n/d. R = (Σ + κI)^{-1}, τ(κ) = (1/d) tr R, df1 = tr ΣR, df2 = tr (ΣR)².
+
+Input (cited). The first-order deterministic equivalent of Silverstein and
+Bai (1995), in the form used by Couillet and Liao: for a deterministic B ≻ 0
+commuting with Σ, (S + B)^{-1} ≍ (B + cΣ)^{-1} where
+c = 1 / (1 + (1/n) tr Σ(B + cΣ)^{-1}). With B = λI and κ = λ/c this is
+λQ ≍ κR with κ − λ = (κ/n) tr ΣR (step ``c-form``).
+
+Every trace identity below is a sum over eigenvalues of a per-eigenvalue
+identity, so checking it for one eigenvalue σ proves it for every spectrum.
+
+Result. κ is the unique root of the increasing function
+G(κ) = 1 − (1/α)(1 − κτ) − λ/κ, bracketed by [λ, λ + (tr Σ/d)/α]; and
+dκ/dλ = 1/(1 − df2/n).
+"""
+
+import sympy as sp
+
+from .framework import Derivation, LibraryCheck, Result, Step
+from .symbols import alpha, c, df1d, df2d, kappa, lam, n, sigma, tau, tau_p
+
+# a generic 3-point spectrum, for the steps that are not termwise
+s1, s2, s3 = sp.symbols("sigma1:4", positive=True)
+SPEC3 = (s1, s2, s3)
+
+
+def build() -> Derivation:
+    r = 1 / (sigma + kappa)  # one eigenvalue of R
+    dr = sp.diff(r, kappa)
+
+    steps = [
+        Step(
+            "square-resolvent",
+            "R² = −dR/dκ; averaging gives (1/d) tr R² = −τ'.",
+            r**2,
+            -dr,
+        ),
+    ]
+
+    # c-form of Silverstein–Bai with B = λI, and κ = λ/c, on a 3-point spectrum
+    # (termwise in the trace; the 3 points keep it honest about the sum)
+    c_of_kappa = lam / kappa
+    sb = 1 / c - 1 - (1 / n) * sum(s / (lam + c * s) for s in SPEC3)
+    kform = kappa - lam - (kappa / n) * sum(s / (s + kappa) for s in SPEC3)
+    steps += [
+        Step(
+            "c-form",
+            "With c = λ/κ the Silverstein–Bai fixed point 1/c = 1 + (1/n) tr Σ(λ + cΣ)^{-1} "
+            "is (1/λ) × [κ − λ − (κ/n) tr ΣR]: the two equations have the same roots.",
+            sb.subs(c, c_of_kappa),
+            kform / lam,
+            cite="Silverstein & Bai (1995); Couillet & Liao (2022), Thm 2.6",
+        ),
+        Step(
+            "first-order",
+            "(λ + cΣ)^{-1} = (κ/λ) R at c = λ/κ, i.e. λQ ≍ κR.",
+            1 / (lam + c_of_kappa * sigma),
+            (kappa / lam) * r,
+        ),
+    ]
+
+    # the residual we solve: F = κ − λ − (κ/α) df1/d, and G = F/κ
+    F = kappa - lam - (kappa / alpha) * (1 - kappa * tau)
+    G = sp.expand(F / kappa)
+    dG = sp.diff(G.subs(tau, sp.Function("T")(kappa)), kappa).subs(
+        {sp.Derivative(sp.Function("T")(kappa), kappa): tau_p, sp.Function("T")(kappa): tau}
+    )
+    steps += [
+        Step(
+            "G",
+            "G(κ) = F(κ)/κ with F = κ − λ − (κ/α)(1 − κτ): dividing by κ > 0 keeps the root "
+            "and removes the spurious root κ = 0 of the ridgeless case.",
+            G * kappa,
+            F,
+        ),
+        Step(
+            "G-increasing",
+            "dG/dκ = (1/α)(τ + κτ') + λ/κ², and τ + κτ' = (1/d) tr ΣR² > 0 eigenvalue by "
+            "eigenvalue: G is strictly increasing, so its root is unique.",
+            r + kappa * dr,
+            sigma * r**2,
+        ),
+        Step(
+            "dG",
+            "The Newton derivative dG/dκ, from the expression of G.",
+            dG,
+            (tau + kappa * tau_p) / alpha + lam / kappa**2,
+        ),
+    ]
+
+    # λ(κ) = κ − (κ/n) tr ΣR: differentiate termwise
+    steps.append(
+        Step(
+            "dlambda-dkappa",
+            "d/dκ [κσ/(σ+κ)] = σ²/(σ+κ)², so dλ/dκ = 1 − df2/n and dκ/dλ = 1/(1 − df2/n).",
+            sp.diff(kappa * sigma * r, kappa),
+            (sigma * r) ** 2,
+        )
+    )
+    dkappa_dlam = 1 / (1 - df2d / alpha)
+    lam_over_kappa = 1 - df1d / alpha
+    F_df1 = kappa - lam - (kappa / alpha) * df1d
+    steps.append(
+        Step(
+            "lambda-over-kappa",
+            "λ/κ = 1 − df1/n + F/κ, so at the root λ/κ = 1 − df1/n (finite in the ridgeless limit).",
+            lam_over_kappa,
+            lam / kappa + F_df1 / kappa,
+        )
+    )
+
+    # Exported trace formulas are affine in (τ, τ'); they are checked eigenvalue by
+    # eigenvalue (τ → 1/(σ+κ), τ' → its κ-derivative), which proves the averaged form.
+    df1_expr = 1 - kappa * tau
+    df2_expr = 1 - 2 * kappa * tau - kappa**2 * tau_p
+    per_eig = {tau: r, tau_p: dr}
+    steps += [
+        Step(
+            "df1",
+            "ΣR = I − κR eigenvalue by eigenvalue, so df1/d = 1 − κτ.",
+            df1_expr.subs(per_eig),
+            sigma * r,
+        ),
+        Step(
+            "df2",
+            "(ΣR)² = I − 2κR + κ²R² and R² = −dR/dκ, so df2/d = 1 − 2κτ − κ²τ'.",
+            df2_expr.subs(per_eig),
+            (sigma * r) ** 2,
+        ),
+    ]
+
+    results = {
+        "G": Result(G, (kappa, lam, alpha, tau), "G(κ) = 1 − (1/α)(1 − κτ) − λ/κ"),
+        "dG": Result(dG, (kappa, lam, alpha, tau, tau_p), "dG/dκ"),
+        "df1_over_d": Result(df1_expr, (kappa, tau), "df1/d = 1 − κτ"),
+        "df2_over_d": Result(df2_expr, (kappa, tau, tau_p), "df2/d = 1 − 2κτ − κ²τ'"),
+        "dkappa_dlam": Result(dkappa_dlam, (alpha, df2d), "dκ/dλ = 1/(1 − df2/n)"),
+        "lam_over_kappa": Result(lam_over_kappa, (alpha, df1d), "λ/κ = 1 − df1/n"),
+    }
+
+    domain = {
+        kappa: (sp.Rational(1, 20), 5),
+        lam: (sp.Rational(1, 100), 3),
+        alpha: (sp.Rational(1, 5), 8),
+        sigma: (sp.Rational(1, 10), 10),
+        n: (2, 50),
+        c: (sp.Rational(1, 10), 2),
+        tau: (sp.Rational(1, 10), 2),
+        tau_p: (-2, -sp.Rational(1, 10)),
+        df1d: (sp.Rational(1, 10), sp.Rational(9, 10)),
+        df2d: (sp.Rational(1, 10), sp.Rational(9, 10)),
+        s1: (sp.Rational(1, 10), 10),
+        s2: (sp.Rational(1, 10), 10),
+        s3: (sp.Rational(1, 10), 10),
+    }
+    return Derivation(
+        name="kappa",
+        title="The effective regularisation κ and dκ/dλ",
+        summary=__doc__,
+        steps=steps,
+        results=results,
+        domain=domain,
+        library_checks=_library_checks(),
+        references=("Silverstein & Bai (1995)", "Bach (2024)", "Couillet & Liao (2022)"),
+    )
+
+
+def _independent_kappa(spectrum, a, l, dps):
+    """κ as the root of the polynomial (F · Π(σ+κ)), found by SymPy, not by the library."""
+    k = sp.Symbol("k")
+    d = len(spectrum)
+    F = k - l - (k / (a * d)) * sum(s / (s + k) for s in spectrum)
+    num = sp.Poly(sp.numer(sp.together(F)), k)
+    hi = l + sum(spectrum) / (d * a)
+    roots = [r for r in num.nroots(n=dps + 15, maxsteps=200) if r.is_real and l <= r <= hi]
+    if len(roots) != 1:
+        raise AssertionError(f"expected one root in [λ, λ + trΣ/n], found {roots}")
+    return roots[0]
+
+
+def _library_checks():
+    from fractions import Fraction
+
+    spectrum_syms = SPEC3
+
+    def lib_kappa(point, dps):
+        from rmtverify.models import make_model
+        from rmtverify.theory import errors
+
+        spectrum = [point[s] for s in spectrum_syms]
+        model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
+        res = errors(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps)
+        return res.kappa
+
+    def ref_kappa(point):
+        spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in spectrum_syms]
+        a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+        lv = sp.Rational(point[lam].numerator, point[lam].denominator)
+        return _independent_kappa(spectrum, a, lv, 50)
+
+    def lib_dk(point, dps):
+        from rmtverify.models import make_model
+        from rmtverify.theory import errors
+
+        spectrum = [point[s] for s in spectrum_syms]
+        model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
+        return errors(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps).dkappa_dlam
+
+    def ref_dk(point):
+        import mpmath
+
+        ctx = mpmath.MPContext()
+        ctx.dps = 70
+        spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in spectrum_syms]
+        a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+        lv = point[lam]
+
+        def kappa_of(lv_mp):
+            # re-solve at a perturbed λ: a finite-difference derivative, independent of the formula
+            lr = sp.nsimplify(sp.Float(str(lv_mp), 80), rational=True)
+            return ctx.mpf(str(_independent_kappa(spectrum, a, lr, 70)))
+
+        return ctx.diff(kappa_of, ctx.mpf(lv.numerator) / lv.denominator)
+
+    dom = {
+        s1: (sp.Rational(1, 10), 10),
+        s2: (sp.Rational(1, 10), 10),
+        s3: (sp.Rational(1, 10), 10),
+        alpha: (sp.Rational(1, 5), 8),
+        lam: (sp.Rational(1, 100), 3),
+    }
+    return [
+        LibraryCheck("kappa-root", lib_kappa, ref_kappa, dom),
+        LibraryCheck("dkappa-dlambda", lib_dk, ref_dk, dom),
+    ]

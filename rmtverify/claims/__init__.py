@@ -1,0 +1,33 @@
+"""The claims of SPEC §4 that rmtverify implements, by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..report import write_json
+from ..storage import atomic_write_text
+from .base import Claim, ClaimOutcome, RunOptions
+from .errors import Errors
+from .ssr_closed_form import SSRClosedForm
+
+CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors())}
+
+
+def get_claim(name: str) -> Claim:
+    if name not in CLAIMS:
+        raise InputError("claim", f"unknown claim {name!r}; implemented: {', '.join(CLAIMS)}")
+    return CLAIMS[name]
+
+
+def run_claim(name: str, options: RunOptions) -> ClaimOutcome:
+    """Run one claim and write reports/<claim>.md and .json (figures are written by the claim)."""
+    claim = get_claim(name)
+    Path(options.out).mkdir(parents=True, exist_ok=True)
+    outcome = claim.run(options)
+    atomic_write_text(Path(options.out) / f"{name}.md", outcome.markdown)
+    write_json(Path(options.out) / f"{name}.json", outcome.data)
+    return outcome
+
+
+__all__ = ["CLAIMS", "get_claim", "run_claim", "RunOptions", "ClaimOutcome"]

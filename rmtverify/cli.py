@@ -1,0 +1,242 @@
+"""The command line (a contract: keep these names and keys).
+
+    rmtverify theory MODEL [model options] --alpha A --lam L [--d N|inf] [--dps P] [--json]
+    rmtverify simulate MODEL [model options] --alpha A --lam L --d N [--seeds K] [--seed S] [--json]
+    rmtverify verify CLAIM [--quick] [--perturb EPS] [--out DIR]
+    rmtverify report [--quick] [--out DIR]
+    rmtverify derive [NAME] [--json] [--out DIR]
+
+Exit codes: 0 success or PASS; 1 FAIL (or INCONCLUSIVE); 2 bad usage or bad
+input (one message naming the parameter and its allowed range, no
+traceback); 3 a computation that did not converge (the message says what it
+tried); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError, SolverError
+from .params import PARAMETERS, parse
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 3, 130
+MODEL_NAMES = ("isotropic", "spiked", "ar1", "custom")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors: exit 2 with one line, as documented
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _help(name: str) -> str:
+    p = PARAMETERS[name]
+    return f"{p.description}; {p.allowed()}"
+
+
+def _model_options(p):
+    g = p.add_argument_group("model options")
+    g.add_argument("--theta", help="spiked: " + _help("theta") + " (comma-separated: one per spike)")
+    g.add_argument("--spike", help="spiked: spike direction, flat | random | e1 (default flat)")
+    g.add_argument("--rank", help="spiked: " + _help("rank") + " (default 1)")
+    g.add_argument("--spike-seed", dest="spike_seed", help="spiked, random directions: " + _help("spike_seed"))
+    g.add_argument("--rho", help="ar1: " + _help("rho"))
+    g.add_argument("--boundary", help="ar1: toeplitz | circulant (default toeplitz)")
+    g.add_argument("--sigma", help="custom: a .npy file holding a symmetric positive-definite Σ")
+
+
+def _build_model(args):
+    from .models import make_model
+
+    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "rho", "boundary", "sigma")}
+    return make_model(args.model, **opts)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rmtverify", description="Symbolic-numeric verifier for the random-matrix theory of masked SSR.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("theory", help="deterministic equivalents κ, df1/d, df2/d, E_gen, E_train")
+    t.add_argument("model", choices=MODEL_NAMES)
+    _model_options(t)
+    t.add_argument("--alpha", required=True, help=_help("alpha"))
+    t.add_argument("--lam", required=True, help=_help("lam"))
+    t.add_argument("--d", default=None, help=_help("d") + " (default: inf, or the custom Σ's size)")
+    prec = t.add_mutually_exclusive_group()
+    prec.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+    prec.add_argument("--double", action="store_true", help="double-precision path (fast, for large finite d)")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+
+    s = sub.add_parser("simulate", help="Monte Carlo E_train and E_gen at one d")
+    s.add_argument("model", choices=MODEL_NAMES)
+    _model_options(s)
+    s.add_argument("--alpha", required=True, help=_help("alpha"))
+    s.add_argument("--lam", required=True, help=_help("lam"))
+    s.add_argument("--d", required=True, help="dimension, an integer >= 2")
+    s.add_argument("--seeds", default="16", help=_help("seeds") + " (default 16)")
+    s.add_argument("--seed", default="0", help=_help("seed") + " (default 0)")
+    _run_options(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    v = sub.add_parser("verify", help="verify one claim; exit 0 PASS, 1 FAIL")
+    v.add_argument("claim")
+    v.add_argument("--quick", action="store_true", help="smaller ladder (the quick suite)")
+    v.add_argument("--perturb", default="0", help=_help("perturb") + ": multiply the theory by (1 + EPS)")
+    v.add_argument("--out", default="reports", help="report directory (default reports)")
+    v.add_argument("--seed", default="0", help=_help("seed"))
+    _run_options(v)
+
+    r = sub.add_parser("report", help="every implemented claim and the derivations, plus reports/index.md")
+    r.add_argument("--quick", action="store_true")
+    r.add_argument("--out", default="reports")
+    r.add_argument("--seed", default="0", help=_help("seed"))
+    _run_options(r)
+
+    d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
+    d.add_argument("name", nargs="?", default=None)
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--out", default="reports")
+    return p
+
+
+def _run_options(p):
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the sample cache")
+    p.add_argument("--cache-dir", default=None, help="sample cache directory (default $RMTVERIFY_CACHE or ~/.cache/rmtverify)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _cache(args):
+    from .storage import SampleCache, default_cache_dir
+
+    if args.no_cache:
+        return SampleCache(None)
+    return SampleCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+
+
+def cmd_theory(args) -> int:
+    from .theory import errors
+
+    model = _build_model(args)
+    res = errors(model, args.alpha, args.lam, d=args.d, dps=None if args.double else args.dps)
+    out = res.as_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {out['dps']}")
+        for k in ("kappa", "df1", "df2", "e_gen", "e_train", "dkappa_dlam"):
+            label = {"df1": "df1/d", "df2": "df2/d", "dkappa_dlam": "dkappa/dlam"}.get(k, k)
+            print(f"  {label:12s} {out[k]}")
+    return EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate
+
+    model = _build_model(args)
+    sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet)
+    out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed, "seconds": round(sim.seconds, 3)}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"model {model.key()}  d = {sim.d}  n = {sim.n}  samples = {sim.k}  seed = {sim.root_seed}")
+        for obs in ("e_gen", "e_train"):
+            print(f"  {obs:8s} {out[obs + '_mean']} ± {out[obs + '_se']}")
+    return EXIT_OK
+
+
+def _options(args):
+    from .claims import RunOptions
+
+    return RunOptions(
+        quick=args.quick,
+        perturb=parse("perturb", getattr(args, "perturb", "0")),
+        out=Path(args.out),
+        seed=parse("seed", args.seed),
+        cache=_cache(args),
+        quiet=args.quiet,
+    )
+
+
+def cmd_verify(args) -> int:
+    from .claims import get_claim, run_claim
+
+    get_claim(args.claim)  # an unknown claim is bad usage, before any work
+    outcome = run_claim(args.claim, _options(args))
+    print(f"{outcome.name} ({outcome.spec}): {outcome.status} — {outcome.summary}")
+    print(f"report: {Path(args.out) / (outcome.name + '.md')}")
+    return EXIT_OK if outcome.status == "PASS" else EXIT_FAIL
+
+
+def cmd_report(args) -> int:
+    from .claims import CLAIMS, run_claim
+    from .derive import run_derivations, write_report
+    from .report import write_index
+
+    started = time.time()
+    opts = _options(args)
+    entries = []
+    reps = run_derivations()
+    write_report(reps, opts.out, started)
+    der_ok = all(r.ok for r in reps)
+    entries.append({"name": "derivations", "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if der_ok else "FAIL", "summary": f"{sum(r.ok for r in reps)}/{len(reps)} derivations pass"})
+    print(f"derivations: {entries[-1]['status']}", flush=True)
+    for name in CLAIMS:
+        outcome = run_claim(name, opts)
+        entries.append({"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary})
+        print(f"{name} ({outcome.spec}): {outcome.status} — {outcome.summary}", flush=True)
+    index = write_index(opts.out, entries, started)
+    print(f"index: {index}")
+    return EXIT_OK if all(e["status"] == "PASS" for e in entries) else EXIT_FAIL
+
+
+def cmd_derive(args) -> int:
+    from .derive import as_json, run_derivations, write_report
+
+    started = time.time()
+    reps = run_derivations([args.name] if args.name else None)
+    path = write_report(reps, Path(args.out), started)
+    if args.json:
+        print(json.dumps(as_json(reps)))
+    else:
+        for r in reps:
+            line = f"{r.name:18s} {'PASS' if r.ok else 'FAIL'}  {r.seconds:6.1f} s"
+            if not r.ok:
+                line += "  failing: " + ", ".join(r.failed_steps)
+            print(line)
+        print(f"report: {path}")
+    return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
+
+
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive}
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        sys.stderr.write(f"rmtverify {args.command}: error: {exc}\n")
+        return EXIT_USAGE
+    except SolverError as exc:
+        sys.stderr.write(f"rmtverify {args.command}: computation failed: {exc}\n")
+        return EXIT_SOLVER
+    except KeyboardInterrupt:
+        sys.stderr.write("rmtverify: interrupted; finished samples are cached, no report was half-written\n")
+        return EXIT_INTERRUPT
+
+
+def entry_point():
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

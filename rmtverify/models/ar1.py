@@ -1,0 +1,190 @@
+"""AR(1): Σ_ij = ρ^{|i−j|} (Toeplitz), its periodic (circulant) variant, and d = ∞.
+
+Toeplitz, finite d: Σ^{-1} = T is tridiagonal (derivation ar1), so with
+G = (I + κT)^{-1} we have R = (Σ + κI)^{-1} = G T, and the diagonal of G and
+its first off-diagonal follow from the forward and backward pivots of the
+tridiagonal I + κT in O(d). Every quantity carries its κ-derivative
+(forward-mode differentiation), which the theory needs for τ' and m'.
+At κ = 0 the recurrence gives R = T exactly, so the ridgeless case needs no
+special branch. Periodic, finite d: eigenvalues are the symbol at the
+Fourier frequencies and every diagonal entry equals τ.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import scipy.linalg
+import scipy.signal
+
+from ..formulas import Formulas, numpy_function
+from ..params import INF, choice, parse
+from ..precision import mpf
+from .base import CovarianceModel, DiagonalGroup, Resolvent
+
+BOUNDARIES = ("toeplitz", "circulant")
+
+
+class _Dual:
+    """A number with its κ-derivative; only the operations the pivots need."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v, d):
+        self.v, self.d = v, d
+
+    def __add__(self, o):
+        return _Dual(self.v + o.v, self.d + o.d)
+
+    def __sub__(self, o):
+        return _Dual(self.v - o.v, self.d - o.d)
+
+    def __mul__(self, o):
+        return _Dual(self.v * o.v, self.d * o.v + self.v * o.d)
+
+    def __truediv__(self, o):
+        q = self.v / o.v
+        return _Dual(q, (self.d - q * o.d) / o.v)
+
+    def __neg__(self):
+        return _Dual(-self.v, -self.d)
+
+
+class ToeplitzResolvent(Resolvent):
+    def __init__(self, rho, d, ctx):
+        f = Formulas(ctx)
+        r = mpf(ctx, rho)
+        self.d = d
+        self.zero = ctx.mpf(0)
+        self.t_edge = f("ar1.tinv_edge")(r)
+        self.t_bulk = f("ar1.tinv_bulk")(r)
+        self.t_off = f("ar1.tinv_off")(r)
+        self.mean_sigma = ctx.mpf(1)
+        self.fsum = ctx.fsum
+
+    def _t(self, k):
+        return self.t_edge if k in (0, self.d - 1) else self.t_bulk
+
+    def _diag(self, kappa):
+        d, zero = self.d, self.zero
+        one = _Dual(zero + 1, zero)
+        kap = _Dual(kappa, zero + 1)
+        a = [one + kap * _Dual(self._t(k), zero) for k in range(d)]  # diag of I + κT
+        b = kap * _Dual(self.t_off, zero)  # off-diagonal of I + κT
+        b2 = b * b
+        L = [a[0]]
+        for k in range(1, d):
+            L.append(a[k] - b2 / L[-1])
+        U = [None] * d
+        U[-1] = a[-1]
+        for k in range(d - 2, -1, -1):
+            U[k] = a[k] - b2 / U[k + 1]
+        G = [one / (L[k] + U[k] - a[k]) for k in range(d)]
+        # G_{k,k+1} = −b G_{k+1,k+1} / L_k (elimination of the upper neighbour)
+        Goff = [-(b * G[k + 1]) / L[k] for k in range(d - 1)]
+        t_off = _Dual(self.t_off, zero)
+        out = []
+        for k in range(d):
+            rk = G[k] * _Dual(self._t(k), zero)
+            if k > 0:
+                rk = rk + Goff[k - 1] * t_off
+            if k < d - 1:
+                rk = rk + Goff[k] * t_off
+            out.append(rk)
+        return out
+
+    def trace(self, kappa):
+        diag = self._diag(kappa)
+        return self.fsum(x.v for x in diag) / self.d, self.fsum(x.d for x in diag) / self.d
+
+    def diagonal(self, kappa):
+        w = Fraction(1, self.d)
+        return [DiagonalGroup(w, x.v, x.d) for x in self._diag(kappa)]
+
+
+class CirculantResolvent(Resolvent):
+    def __init__(self, rho, d, ctx):
+        symbol = Formulas(ctx)("ar1.symbol")
+        r = mpf(ctx, rho)
+        self.eigs = [symbol(2 * ctx.pi * j / d, r) for j in range(d)]
+        self.mean_sigma = ctx.mpf(1)
+        self.fsum, self.d = ctx.fsum, d
+
+    def trace(self, kappa):
+        inv = [1 / (s + kappa) for s in self.eigs]  # eigenvalues of R
+        return self.fsum(inv) / self.d, -self.fsum(x * x for x in inv) / self.d
+
+    def diagonal(self, kappa):
+        tau, tau_p = self.trace(kappa)  # circulant: every diagonal entry is the mean
+        return [DiagonalGroup(Fraction(1), tau, tau_p)]
+
+
+class LimitResolvent(Resolvent):
+    def __init__(self, rho, ctx):
+        f = Formulas(ctx)
+        self.r = mpf(ctx, rho)
+        self._tau, self._tau_p = f("ar1.tau"), f("ar1.tau_p")
+        self.mean_sigma = ctx.mpf(1)
+
+    def trace(self, kappa):
+        return self._tau(kappa, self.r), self._tau_p(kappa, self.r)
+
+    def diagonal(self, kappa):
+        tau, tau_p = self.trace(kappa)  # Szegő: the bulk diagonal is the mean
+        return [DiagonalGroup(Fraction(1), tau, tau_p)]
+
+
+class AR1(CovarianceModel):
+    name = "ar1"
+
+    def __init__(self, rho, boundary: str = "toeplitz"):
+        self.rho = parse("rho", rho)
+        self.boundary = choice("boundary", boundary, BOUNDARIES)
+
+    def describe(self):
+        return {"model": self.name, "rho": str(self.rho), "boundary": self.boundary}
+
+    def resolvent(self, d, ctx):
+        if d == INF:
+            return LimitResolvent(self.rho, ctx)
+        if self.boundary == "circulant":
+            return CirculantResolvent(self.rho, d, ctx)
+        return ToeplitzResolvent(self.rho, d, ctx)
+
+    def _eigs_circulant(self, d):
+        return numpy_function("ar1.symbol")(2 * np.pi * np.arange(d) / d, float(self.rho))
+
+    def sigma(self, d):
+        lags = np.arange(d)
+        if self.boundary == "circulant":
+            row = numpy_function("ar1.periodic_cov")(lags, d, float(self.rho))
+            return scipy.linalg.circulant(row)
+        return scipy.linalg.toeplitz(float(self.rho) ** lags)
+
+    def sample(self, n, d, rng):
+        z = rng.standard_normal((n, d))
+        r = float(self.rho)
+        if self.boundary == "circulant":
+            # circular convolution with the kernel whose spectrum is √f: covariance has spectrum f
+            root = np.sqrt(self._eigs_circulant(d)[: d // 2 + 1])
+            return np.fft.irfft(root * np.fft.rfft(z, axis=1), n=d, axis=1)
+        # AR recursion x_j = ρ x_{j−1} + √(1−ρ²) z_j with x_1 = z_1, as a linear filter
+        c = float(numpy_function("ar1.innovation")(r))
+        z[:, 0] /= c
+        return scipy.signal.lfilter([c], [1.0, -r], z, axis=1)
+
+    def sigma_apply(self, d, B):
+        r = float(self.rho)
+        if self.boundary == "circulant":
+            eigs = self._eigs_circulant(d)[: d // 2 + 1]
+            return np.fft.irfft(eigs[:, None] * np.fft.rfft(B, axis=0), n=d, axis=0)
+        # Σ B = T^{-1} B with T tridiagonal: a banded solve, O(d²)
+        edge = float(numpy_function("ar1.tinv_edge")(r))
+        bulk = float(numpy_function("ar1.tinv_bulk")(r))
+        off = float(numpy_function("ar1.tinv_off")(r))
+        ab = np.empty((2, d))
+        ab[0, :] = off
+        ab[1, :] = bulk
+        ab[1, 0] = ab[1, -1] = edge
+        return scipy.linalg.solveh_banded(ab, B)

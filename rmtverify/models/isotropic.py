@@ -1,0 +1,44 @@
+"""Σ = I."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..formulas import Formulas
+from .base import CovarianceModel, DiagonalGroup, Resolvent
+
+
+class IsotropicResolvent(Resolvent):
+    def __init__(self, ctx):
+        f = Formulas(ctx)
+        self._tau, self._tau_p = f("isotropic.tau"), f("isotropic.tau_p")
+        self.mean_sigma = ctx.mpf(1)
+
+    def trace(self, kappa):
+        return self._tau(kappa), self._tau_p(kappa)
+
+    def diagonal(self, kappa):
+        tau, tau_p = self.trace(kappa)
+        return [DiagonalGroup(Fraction(1), tau, tau_p)]
+
+
+class Isotropic(CovarianceModel):
+    name = "isotropic"
+
+    def describe(self):
+        return {"model": self.name}
+
+    def resolvent(self, d, ctx):
+        # the same at every d: every coordinate has R_kk = 1/(1+κ)
+        return IsotropicResolvent(ctx)
+
+    def sigma(self, d):
+        return np.eye(d)
+
+    def sample(self, n, d, rng):
+        return rng.standard_normal((n, d))
+
+    def sigma_apply(self, d, B):
+        return B

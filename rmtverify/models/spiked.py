@@ -1,0 +1,150 @@
+"""Spiked Σ = I + Σ_i θ_i v_i v_iᵀ on the isotropic base (derivation spiked).
+
+Spike directions: ``flat`` (v₁ = 1/√d; further spikes are the DCT-II
+cosines, deterministic and delocalised), ``random`` (Gaussian directions
+orthonormalised, drawn from ``spike_seed`` and d), or ``e1`` (v_i = e_i,
+localised). The directions are exactly orthonormal at every working
+precision: the random ones are orthonormalised in the theory's own context.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import InputError
+from ..formulas import Formulas, numpy_function
+from ..params import INF, choice, parse
+from ..precision import mpf
+from .base import CovarianceModel, DiagonalGroup, Resolvent
+from .isotropic import IsotropicResolvent
+
+SPIKES = ("flat", "random", "e1")
+
+
+class SpikedResolvent(Resolvent):
+    def __init__(self, thetas, groups, d, ctx):
+        f = Formulas(ctx)
+        self.thetas = [mpf(ctx, t) for t in thetas]
+        self.groups = groups  # [(weight, [v_ik² for each spike i])]
+        self.d = d
+        self.fsum = ctx.fsum
+        self.inv_d = ctx.mpf(1) / d
+        self._term, self._term_dk = f("spiked.diag_term"), f("spiked.diag_term_dk")
+        self._diag, self._diag_dk = f("spiked.diag"), f("spiked.diag_dk")
+        self.mean_sigma = f("spiked.mean_sigma")(ctx.fsum(self.thetas), ctx.mpf(d))
+
+    def _entry(self, kappa, ws):
+        s = self.fsum(self._term(kappa, t, w) for t, w in zip(self.thetas, ws))
+        s_p = self.fsum(self._term_dk(kappa, t, w) for t, w in zip(self.thetas, ws))
+        return self._diag(kappa, s), self._diag_dk(kappa, s, s_p)
+
+    def trace(self, kappa):
+        # Σ_k v_ik² = 1, so the trace is a diagonal entry with v_ik² = 1/d
+        return self._entry(kappa, [self.inv_d] * len(self.thetas))
+
+    def diagonal(self, kappa):
+        return [DiagonalGroup(wt, *self._entry(kappa, ws)) for wt, ws in self.groups]
+
+
+class Spiked(CovarianceModel):
+    name = "spiked"
+
+    def __init__(self, theta, spike: str = "flat", rank=1, spike_seed=0, base: str = "isotropic"):
+        self.rank = parse("rank", rank)
+        thetas = theta if isinstance(theta, (list, tuple)) else str(theta).split(",") if isinstance(theta, str) else [theta]
+        thetas = [parse("theta", t) for t in thetas]
+        if len(thetas) == 1:
+            thetas = thetas * self.rank
+        if len(thetas) != self.rank:
+            raise InputError("theta", f"give one strength or {self.rank} (one per spike); got {len(thetas)}")
+        self.thetas = tuple(thetas)
+        self.spike = choice("spike", spike, SPIKES)
+        self.spike_seed = parse("spike_seed", spike_seed)
+        self.base = choice("base", base, ("isotropic",))
+
+    def describe(self):
+        out = {
+            "model": self.name,
+            "theta": ",".join(str(t) for t in self.thetas),
+            "spike": self.spike,
+            "rank": self.rank,
+            "base": self.base,
+        }
+        if self.spike == "random":
+            out["spike_seed"] = self.spike_seed
+        return out
+
+    def check_d(self, d):
+        d = super().check_d(d)
+        if d != INF and d <= self.rank:
+            raise InputError("d", f"must exceed the rank {self.rank} of the spike; got {d}")
+        return d
+
+    # ---- directions
+    def _gaussian(self, d):
+        ss = np.random.SeedSequence(self.spike_seed, spawn_key=(d,))
+        return np.random.default_rng(ss).standard_normal((d, self.rank))
+
+    def vectors(self, d: int) -> np.ndarray:
+        """Orthonormal spike directions as columns, float64."""
+        if self.spike == "e1":
+            return np.eye(d)[:, : self.rank]
+        if self.spike == "flat":
+            j = np.arange(d) + 0.5
+            cols = [np.full(d, 1 / np.sqrt(d))]
+            cols += [np.sqrt(2 / d) * np.cos(np.pi * i * j / d) for i in range(1, self.rank)]
+            return np.stack(cols, axis=1)
+        q, r = np.linalg.qr(self._gaussian(d))
+        return q * np.sign(np.diag(r))
+
+    def _weight_groups(self, d, ctx):
+        r = self.rank
+        if self.spike == "e1":
+            groups = [(Fraction(1, d), [ctx.mpf(1 if i == k else 0) for i in range(r)]) for k in range(r)]
+            return groups + [(Fraction(d - r, d), [ctx.mpf(0)] * r)]
+        if self.spike == "flat" and r == 1:
+            return [(Fraction(1), [ctx.mpf(1) / d])]
+        if self.spike == "flat":
+            cols = [[ctx.mpf(1) / d] * d]
+            for i in range(1, r):
+                cols.append([2 * ctx.cos(ctx.pi * i * (k + ctx.mpf(1) / 2) / d) ** 2 / d for k in range(d)])
+        else:
+            # Gram–Schmidt in the working precision, from the exact float64 Gaussian draws
+            g = self._gaussian(d)
+            basis = []
+            for i in range(r):
+                v = [ctx.mpf(float(x)) for x in g[:, i]]
+                for u in basis:
+                    p = ctx.fsum(a * b for a, b in zip(u, v))
+                    v = [a - p * b for a, b in zip(v, u)]
+                norm = ctx.sqrt(ctx.fsum(a * a for a in v))
+                basis.append([a / norm for a in v])
+            cols = [[a * a for a in u] for u in basis]
+        return [(Fraction(1, d), [cols[i][k] for i in range(r)]) for k in range(d)]
+
+    # ---- theory
+    def resolvent(self, d, ctx):
+        if d == INF:
+            # a finite-rank spike does not move normalised traces (step large-d)
+            return IsotropicResolvent(ctx)
+        return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)
+
+    # ---- Monte Carlo
+    def _theta_array(self):
+        return np.array([float(t) for t in self.thetas])
+
+    def sigma(self, d):
+        V = self.vectors(d)
+        return np.eye(d) + (V * self._theta_array()) @ V.T
+
+    def sample(self, n, d, rng):
+        V = self.vectors(d)
+        coeff = numpy_function("spiked.sqrt_coeff")(self._theta_array())
+        Z = rng.standard_normal((n, d))
+        return Z + ((Z @ V) * coeff) @ V.T
+
+    def sigma_apply(self, d, B):
+        V = self.vectors(d)
+        return B + (V * self._theta_array()) @ (V.T @ B)

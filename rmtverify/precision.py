@@ -1,0 +1,49 @@
+"""Working precision as an explicit, local thing.
+
+Theory functions take a number of decimal digits and build a *local*
+mpmath context (mpmath's global context is shared state and not thread-safe).
+They compute with guard digits and return results rounded to the digits the
+caller asked for, as decimal strings when the result leaves mpmath.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+
+from .params import MAX_DPS, MIN_DPS, parse
+
+#: digits computed beyond those requested, so that the last requested digit is right
+GUARD_DIGITS = 12
+
+
+def context(dps: int) -> mpmath.ctx_mp.MPContext:
+    """A fresh mpmath context at ``dps`` decimal digits."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+def working_context(dps: int, extra: int = 0) -> mpmath.ctx_mp.MPContext:
+    """The context a theory function computes in: requested digits + guard digits + extra."""
+    dps = parse("dps", dps)
+    return context(dps + GUARD_DIGITS + extra)
+
+
+def mpf(ctx, q) -> "mpmath.mpf":
+    """An exact rational (Fraction or int) as a number of ``ctx``, rounded once."""
+    q = Fraction(q)
+    if q.denominator == 1:
+        return ctx.mpf(q.numerator)
+    return ctx.mpf(q.numerator) / q.denominator
+
+
+def decimal(ctx, x, digits: int) -> str:
+    """``x`` as a decimal string with ``digits`` significant digits."""
+    if isinstance(x, float):
+        return repr(x)
+    return ctx.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 1)
+
+
+__all__ = ["GUARD_DIGITS", "MIN_DPS", "MAX_DPS", "context", "working_context", "mpf", "decimal"]

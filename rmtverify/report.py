@@ -1,0 +1,142 @@
+"""Reports: Markdown + JSON + PNG per claim, an index, and the record of every run.
+
+All files are written atomically (temporary file, then rename): a run that is
+interrupted leaves the previous report or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .storage import atomic_write_bytes, atomic_write_text
+
+CONVENTIONS = (
+    "X ∈ R^{n×d} with i.i.d. rows x ~ N(0, Σ); α = n/d; S = XᵀX/n; Q = (S + λI)^{-1}; D = diag(Q); "
+    "Â = I − QD^{-1}; E_train = ‖X − XÂ‖²_F/(nd); E_gen = tr((I − Â)ᵀΣ(I − Â))/d; "
+    "κ solves κ − λ = (κ/n) tr Σ(Σ + κI)^{-1}; R = (Σ + κI)^{-1}; df1 = tr ΣR, df2 = tr (ΣR)² "
+    "(reported divided by d). (SPEC §1–§2)"
+)
+
+
+def versions() -> dict:
+    import matplotlib
+    import mpmath
+    import numpy
+    import scipy
+    import sympy
+
+    out = {
+        "rmtverify": _own_version(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "sympy": sympy.__version__,
+        "mpmath": mpmath.__version__,
+        "mpmath_backend": mpmath.libmp.BACKEND,
+        "matplotlib": matplotlib.__version__,
+    }
+    try:
+        import flint
+
+        out["python-flint"] = flint.__version__
+    except ImportError:  # optional at run time for the double-precision paths
+        out["python-flint"] = None
+    return out
+
+
+def _own_version() -> str:
+    from . import __version__
+
+    commit = None
+    try:
+        here = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip() or None
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        if commit and dirty:
+            commit += "+dirty"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"{__version__} ({commit})" if commit else __version__
+
+
+def run_record(started: float, extra: dict | None = None) -> dict:
+    rec = {
+        "command": " ".join(sys.argv),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 3),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus",
+        "versions": versions(),
+    }
+    if extra:
+        rec.update(extra)
+    return rec
+
+
+def save_figure(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def markdown_table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def record_markdown(record: dict) -> str:
+    v = record["versions"]
+    vtxt = ", ".join(f"{k} {val}" for k, val in v.items() if val is not None)
+    lines = [
+        "## Run record",
+        "",
+        f"- command: `{record['command']}`",
+        f"- started (UTC): {record['started_utc']}; run time {record['seconds']} s",
+        f"- machine: {record['machine']}",
+        f"- versions: {vtxt}",
+    ]
+    for key in ("seeds", "parameters"):
+        if key in record:
+            lines.append(f"- {key}: {record[key]}")
+    return "\n".join(lines) + "\n"
+
+
+def write_index(out: Path, entries: list[dict], started: float) -> Path:
+    """``reports/index.md``: one line per report, with its verdict."""
+    rows = [[f"[{e['name']}]({e['file']})", e.get("spec", ""), f"**{e['status']}**", e.get("summary", "")] for e in entries]
+    text = "\n".join(
+        [
+            "# rmtverify — validation reports",
+            "",
+            "Regenerate with `rmtverify report` (the full ladder) or `rmtverify report --quick`.",
+            "",
+            markdown_table(["report", "SPEC", "verdict", "summary"], rows),
+            "",
+            "## Conventions",
+            "",
+            CONVENTIONS,
+            "",
+            record_markdown(run_record(started)),
+        ]
+    )
+    path = Path(out) / "index.md"
+    atomic_write_text(path, text)
+    return path

@@ -1,0 +1,81 @@
+"""Files that are either whole or absent: atomic writes, and the Monte Carlo sample cache.
+
+Every finished sample is stored under a key that names everything it depends
+on (engine version, model, d, n, λ grid, seed), written to a temporary file
+and renamed into place, so an interrupted run loses no finished sample and
+never leaves a half-written file; a rerun reads the finished samples back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("RMTVERIFY_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rmtverify"
+
+
+class SampleCache:
+    """One JSON file per finished sample; ``None`` directory disables caching."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = Path(directory) if directory is not None else None
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(spec: dict) -> str:
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, spec: dict):
+        if self.directory is None:
+            return None
+        path = self._path(self.key(spec))
+        try:
+            with open(path, "r", encoding="utf-8") as fh:
+                record = json.load(fh)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if record.get("spec") != spec:  # a hash collision or a stale format: recompute
+            return None
+        self.hits += 1
+        return record["values"]
+
+    def put(self, spec: dict, values: dict) -> None:
+        self.misses += 1
+        if self.directory is None:
+            return
+        atomic_write_text(self._path(self.key(spec)), json.dumps({"spec": spec, "values": values}))

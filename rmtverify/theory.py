@@ -1,0 +1,168 @@
+"""Deterministic equivalents of SPEC §2: κ, df1, df2, E_gen, E_train.
+
+The formulas are the derivations' results (``kappa``, ``train_gen``); the
+model supplies τ(κ) = (1/d) tr R and diag R. κ is the unique root of the
+increasing function G(κ) = 1 − (1/α)(1 − κτ) − λ/κ on the bracket
+[λ, λ + (tr Σ/d)/α] (derivation kappa), found by Newton's method safeguarded
+by bisection.
+
+Precision. ``dps`` digits are *delivered*, not merely requested: the whole
+computation runs at two working precisions (dps + g and dps + 2g guard
+digits), and the result is returned only when the two agree to dps
+significant digits; otherwise the guard grows, and after four attempts the
+function raises. ``dps=None`` selects the double-precision path (mpmath's
+``fp`` context: the same code on Python floats), meant for large finite d.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+
+from .errors import InputError, SolverError
+from .formulas import Formulas
+from .models.base import CovarianceModel
+from .params import INF, parse
+from .precision import GUARD_DIGITS, context, decimal, mpf
+
+OUTPUT_KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
+EXTRA_KEYS = ("dkappa_dlam",)
+
+
+@dataclass(frozen=True)
+class TheoryResult:
+    """Deterministic equivalents at one (model, α, λ, d); numbers live in ``ctx``."""
+
+    model: dict
+    d: object  # int or INF
+    alpha: Fraction
+    lam: Fraction
+    dps: int | None  # None: double precision
+    ctx: object
+    kappa: object
+    df1: object  # df1/d
+    df2: object  # df2/d
+    e_gen: object
+    e_train: object
+    dkappa_dlam: object
+
+    def as_dict(self) -> dict:
+        """JSON-ready: every number a decimal string with the delivered digits."""
+        digits = self.dps if self.dps is not None else 17
+        out = {
+            "model": self.model,
+            "d": "inf" if self.d == INF else self.d,
+            "alpha": str(self.alpha),
+            "lam": str(self.lam),
+            "dps": self.dps if self.dps is not None else "double",
+        }
+        for key in OUTPUT_KEYS + EXTRA_KEYS:
+            out[key] = decimal(self.ctx, getattr(self, key), digits)
+        return out
+
+    def float(self, key: str) -> float:
+        return float(getattr(self, key))
+
+
+def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None):
+    """κ for exact α > 0, λ ≥ 0, in ``ctx``; raises SolverError with what it tried."""
+    F = formulas or Formulas(ctx)
+    G, dG = F("kappa.G"), F("kappa.dG")
+    a, l = mpf(ctx, alpha), mpf(ctx, lam)
+    if lam == 0:
+        if alpha > 1:
+            return ctx.mpf(0)  # ridgeless, n > d: κ = 0 (derivation isotropic, steps ridgeless-*)
+        if alpha == 1:
+            raise InputError("lam", "lam = 0 needs alpha != 1: at alpha = 1 the ridgeless errors diverge")
+    lo = l
+    hi = l + resolvent.mean_sigma / a
+    x = (lo + hi) / 2
+    tol = ctx.mpf(2) ** (-(ctx.prec - 6))
+    max_iter = 100 + 2 * ctx.prec
+    g = None
+    for it in range(max_iter):
+        tau, tau_p = resolvent.trace(x)
+        g = G(x, l, a, tau)
+        if g < 0:
+            lo = x
+        else:
+            hi = x
+        dg = dG(x, l, a, tau, tau_p)
+        x_new = x - g / dg if dg > 0 else (lo + hi) / 2
+        if not lo < x_new < hi:
+            x_new = (lo + hi) / 2  # Newton left the bracket: bisect instead
+        step = abs(x_new - x)
+        x = x_new
+        if step <= tol * abs(x) or hi - lo <= tol * abs(x):
+            return x
+    raise SolverError(
+        "kappa fixed point",
+        f"Newton's method safeguarded by bisection on G(kappa) = 1 - (1/alpha)(1 - kappa tau) - lam/kappa, "
+        f"{max_iter} iterations at {ctx.prec} bits; last kappa = {ctx.nstr(x, 20)}, "
+        f"G = {ctx.nstr(g, 5) if g is not None else 'n/a'}, bracket [{ctx.nstr(lo, 20)}, {ctx.nstr(hi, 20)}]",
+    )
+
+
+def _errors_in(model: CovarianceModel, alpha, lam, d, ctx) -> dict:
+    F = Formulas(ctx)
+    res = model.resolvent(d, ctx)
+    kappa = solve_kappa(res, alpha, lam, ctx, F)
+    a = mpf(ctx, alpha)
+    tau, tau_p = res.trace(kappa)
+    df1 = F("kappa.df1_over_d")(kappa, tau)
+    df2 = F("kappa.df2_over_d")(kappa, tau, tau_p)
+    if not df2 < a:
+        raise SolverError(
+            "kappa fixed point",
+            f"a root with df2/n = {ctx.nstr(df2 / a, 8)} >= 1, which the unique root never has: "
+            "the resolvent functionals are inconsistent",
+        )
+    gen_term = F("train_gen.gen_term")
+    mean_term = ctx.fsum(mpf(ctx, g.weight) * gen_term(g.m, g.m_p, kappa) for g in res.diagonal(kappa))
+    e_gen = F("train_gen.e_gen")(mean_term, a, df2)
+    # q = λ/κ directly when κ > 0 (no cancellation); at κ = 0 (ridgeless, n > d) its limit 1 − df1/n
+    q = mpf(ctx, lam) / kappa if kappa != 0 else F("kappa.lam_over_kappa")(a, df1)
+    e_train = F("train_gen.e_train")(e_gen, q)
+    return {
+        "kappa": kappa,
+        "df1": df1,
+        "df2": df2,
+        "e_gen": e_gen,
+        "e_train": e_train,
+        "dkappa_dlam": F("kappa.dkappa_dlam")(a, df2),
+    }
+
+
+def _agree(ctx, x, y, digits) -> bool:
+    if x == y:
+        return True
+    return abs(x - y) <= ctx.mpf(10) ** (-digits) * max(abs(x), abs(y)) / 2
+
+
+def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> TheoryResult:
+    """Deterministic equivalents of κ, df1/d, df2/d, E_gen, E_train (SPEC §2).
+
+    ``d=None`` is the model's default (d = ∞ where the model has a limit);
+    ``dps=None`` selects double precision.
+    """
+    alpha = parse("alpha", alpha)
+    lam = parse("lam", lam)
+    d = model.check_d(d)
+    if dps is None:
+        vals = _errors_in(model, alpha, lam, d, mpmath.fp)
+        return TheoryResult(model.describe(), d, alpha, lam, None, mpmath.fp, **vals)
+    dps = parse("dps", dps)
+    guard = GUARD_DIGITS
+    tried = []
+    for _ in range(4):
+        lo_ctx, hi_ctx = context(dps + guard), context(dps + 2 * guard)
+        lo = _errors_in(model, alpha, lam, d, lo_ctx)
+        hi = _errors_in(model, alpha, lam, d, hi_ctx)
+        bad = [k for k in lo if not _agree(hi_ctx, lo[k], hi[k], dps + 1)]
+        if not bad:
+            return TheoryResult(model.describe(), d, alpha, lam, dps, hi_ctx, **hi)
+        tried.append(f"{dps + guard} vs {dps + 2 * guard} digits (disagreed on {', '.join(bad)})")
+        guard *= 2
+    raise SolverError(f"{dps}-digit evaluation", "; ".join(tried))
