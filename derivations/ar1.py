@@ -357,10 +357,10 @@ def _library_checks(f, tau_expr):
         ctx = mpmath.MPContext()
         ctx.dps = 65
         r, a, lv = _mp(ctx, point[rho]), _mp(ctx, point[alpha]), _mp(ctx, point[lam])
-        fl = sp.lambdify((omega, rho), f, modules="mpmath")
 
         def mean(g):
-            return ctx.quad(lambda w: g(ctx.mpf(1) * fl(w, r)), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
+            # the AR(1) symbol written out in this context, independent of the library's lambdify
+            return ctx.quad(lambda w: g((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2)), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
 
         def F(k):
             return k - lv - (k / a) * mean(lambda s: s / (s + k))

@@ -210,20 +210,23 @@ def _library_checks():
         return errors(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps).dkappa_dlam
 
     def ref_dk(point):
+        """dκ/dλ by a Richardson-extrapolated central difference of independent root solves."""
         import mpmath
 
         ctx = mpmath.MPContext()
-        ctx.dps = 70
+        ctx.dps = 90
         spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in spectrum_syms]
         a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
-        lv = point[lam]
+        lv = sp.Rational(point[lam].numerator, point[lam].denominator)
 
-        def kappa_of(lv_mp):
-            # re-solve at a perturbed λ: a finite-difference derivative, independent of the formula
-            lr = sp.nsimplify(sp.Float(str(lv_mp), 80), rational=True)
-            return ctx.mpf(str(_independent_kappa(spectrum, a, lr, 70)))
+        def kappa_at(x):
+            return ctx.mpf(str(_independent_kappa(spectrum, a, x, 85)))
 
-        return ctx.diff(kappa_of, ctx.mpf(lv.numerator) / lv.denominator)
+        def central(h):
+            return (kappa_at(lv + h) - kappa_at(lv - h)) / (2 * ctx.mpf(h.p) / h.q)
+
+        h = sp.Rational(1, 10**15)
+        return (4 * central(h / 2) - central(h)) / 3  # error O(h⁴)
 
     dom = {
         s1: (sp.Rational(1, 10), 10),

@@ -46,4 +46,35 @@ def decimal(ctx, x, digits: int) -> str:
     return ctx.nstr(x, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 1)
 
 
-__all__ = ["GUARD_DIGITS", "MIN_DPS", "MAX_DPS", "context", "working_context", "mpf", "decimal"]
+def deliver(compute, dps: int, what: str) -> tuple:
+    """Run ``compute(ctx)`` at dps + g and dps + 2g digits until both agree to ``dps`` digits.
+
+    ``compute`` returns a dict of numbers of its context. Returns (context, values)
+    of the more precise run. The guard g doubles after a disagreement; after four
+    attempts a SolverError says which values would not settle.
+    """
+    from .errors import SolverError
+
+    dps = parse("dps", dps)
+    guard = GUARD_DIGITS
+    tried = []
+    for _ in range(4):
+        lo_ctx, hi_ctx = context(dps + guard), context(dps + 2 * guard)
+        lo, hi = compute(lo_ctx), compute(hi_ctx)
+        bad = [k for k in hi if not _agree(hi_ctx, lo[k], hi[k], dps + 1)]
+        if not bad:
+            return hi_ctx, hi
+        tried.append(f"{dps + guard} vs {dps + 2 * guard} digits (disagreed on {', '.join(bad)})")
+        guard *= 2
+    raise SolverError(f"{dps}-digit evaluation of {what}", "; ".join(tried))
+
+
+def _agree(ctx, x, y, digits) -> bool:
+    if x is None or y is None or isinstance(x, (bool, str)):
+        return x == y
+    if x == y:
+        return True
+    return abs(x - y) <= ctx.mpf(10) ** (-digits) * max(abs(x), abs(y)) / 2
+
+
+__all__ = ["GUARD_DIGITS", "MIN_DPS", "MAX_DPS", "context", "working_context", "mpf", "decimal", "deliver"]

@@ -25,7 +25,7 @@ from .errors import InputError, SolverError
 from .formulas import Formulas
 from .models.base import CovarianceModel
 from .params import INF, parse
-from .precision import GUARD_DIGITS, context, decimal, mpf
+from .precision import decimal, deliver, mpf
 
 OUTPUT_KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
 EXTRA_KEYS = ("dkappa_dlam",)
@@ -135,12 +135,6 @@ def _errors_in(model: CovarianceModel, alpha, lam, d, ctx) -> dict:
     }
 
 
-def _agree(ctx, x, y, digits) -> bool:
-    if x == y:
-        return True
-    return abs(x - y) <= ctx.mpf(10) ** (-digits) * max(abs(x), abs(y)) / 2
-
-
 def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> TheoryResult:
     """Deterministic equivalents of κ, df1/d, df2/d, E_gen, E_train (SPEC §2).
 
@@ -153,16 +147,5 @@ def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> 
     if dps is None:
         vals = _errors_in(model, alpha, lam, d, mpmath.fp)
         return TheoryResult(model.describe(), d, alpha, lam, None, mpmath.fp, **vals)
-    dps = parse("dps", dps)
-    guard = GUARD_DIGITS
-    tried = []
-    for _ in range(4):
-        lo_ctx, hi_ctx = context(dps + guard), context(dps + 2 * guard)
-        lo = _errors_in(model, alpha, lam, d, lo_ctx)
-        hi = _errors_in(model, alpha, lam, d, hi_ctx)
-        bad = [k for k in lo if not _agree(hi_ctx, lo[k], hi[k], dps + 1)]
-        if not bad:
-            return TheoryResult(model.describe(), d, alpha, lam, dps, hi_ctx, **hi)
-        tried.append(f"{dps + guard} vs {dps + 2 * guard} digits (disagreed on {', '.join(bad)})")
-        guard *= 2
-    raise SolverError(f"{dps}-digit evaluation", "; ".join(tried))
+    ctx, vals = deliver(lambda c: _errors_in(model, alpha, lam, d, c), dps, "the deterministic equivalents")
+    return TheoryResult(model.describe(), d, alpha, lam, parse("dps", dps), ctx, **vals)
