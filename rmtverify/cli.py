@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,9 +29,13 @@ MODEL_NAMES = ("isotropic", "spiked", "ar1", "custom")
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # values such as -1e-3, -inf and nan are numbers to us, not option flags
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+
     def error(self, message):  # argparse's own usage errors: exit 2 with one line, as documented
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -68,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lam", required=True, help=_help("lam"))
     t.add_argument("--d", default=None, help=_help("d") + " (default: inf, or the custom Σ's size)")
     prec = t.add_mutually_exclusive_group()
-    prec.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+    prec.add_argument("--dps", default=None, help=_help("dps") + " (default 30)")
     prec.add_argument("--double", action="store_true", help="double-precision path (fast, for large finite d)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -122,7 +127,7 @@ def cmd_theory(args) -> int:
     from .theory import errors
 
     model = _build_model(args)
-    res = errors(model, args.alpha, args.lam, d=args.d, dps=None if args.double else args.dps)
+    res = errors(model, args.alpha, args.lam, d=args.d, dps=None if args.double else (args.dps or 30))
     out = res.as_dict()
     if args.json:
         print(json.dumps(out))

@@ -56,7 +56,7 @@ def markdown(reports: list[DerivationReport], started: float) -> str:
                     f"`{step.name}`",
                     _cell(step.claim) + (f" *({step.cite})*" if step.cite else ""),
                     ("PASS" if sym.ok else "**FAIL**: " + _cell(sym.detail)) if sym else "numeric only",
-                    ("PASS" if num.ok else "**FAIL**: ") + _cell(num.detail) if num else "—",
+                    ("PASS — " if num.ok else "**FAIL** — ") + _cell(num.detail) if num else "—",
                     f"{sum(o.seconds for o in outs):.2f}",
                 ]
             )

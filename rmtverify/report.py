@@ -26,28 +26,17 @@ CONVENTIONS = (
 
 
 def versions() -> dict:
-    import matplotlib
+    from importlib.metadata import PackageNotFoundError, version
+
     import mpmath
-    import numpy
-    import scipy
-    import sympy
 
-    out = {
-        "rmtverify": _own_version(),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "sympy": sympy.__version__,
-        "mpmath": mpmath.__version__,
-        "mpmath_backend": mpmath.libmp.BACKEND,
-        "matplotlib": matplotlib.__version__,
-    }
-    try:
-        import flint
-
-        out["python-flint"] = flint.__version__
-    except ImportError:  # optional at run time for the double-precision paths
-        out["python-flint"] = None
+    out = {"rmtverify": _own_version(), "python": platform.python_version()}
+    for pkg in ("numpy", "scipy", "sympy", "mpmath", "matplotlib", "python-flint", "gmpy2"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    out["mpmath_backend"] = mpmath.libmp.BACKEND
     return out
 
 

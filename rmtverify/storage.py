@@ -67,10 +67,10 @@ class SampleCache:
         try:
             with open(path, "r", encoding="utf-8") as fh:
                 record = json.load(fh)
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-        if record.get("spec") != spec:  # a hash collision or a stale format: recompute
-            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None  # missing or damaged: recompute (and overwrite atomically)
+        if not isinstance(record, dict) or record.get("spec") != spec or not isinstance(record.get("values"), dict):
+            return None  # a hash collision or a stale format: recompute
         self.hits += 1
         return record["values"]
 

@@ -47,6 +47,7 @@ class TheoryResult:
     e_gen: object
     e_train: object
     dkappa_dlam: object
+    limit: dict | None = None  # the model's d = ∞ description, when d = ∞
 
     def as_dict(self) -> dict:
         """JSON-ready: every number a decimal string with the delivered digits."""
@@ -58,6 +59,8 @@ class TheoryResult:
             "lam": str(self.lam),
             "dps": self.dps if self.dps is not None else "double",
         }
+        if self.limit is not None:
+            out["limit"] = self.limit
         for key in OUTPUT_KEYS + EXTRA_KEYS:
             out[key] = decimal(self.ctx, getattr(self, key), digits)
         return out
@@ -144,8 +147,9 @@ def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> 
     alpha = parse("alpha", alpha)
     lam = parse("lam", lam)
     d = model.check_d(d)
+    limit = model.limit_description() if d == INF else None
     if dps is None:
         vals = _errors_in(model, alpha, lam, d, mpmath.fp)
-        return TheoryResult(model.describe(), d, alpha, lam, None, mpmath.fp, **vals)
+        return TheoryResult(model.describe(), d, alpha, lam, None, mpmath.fp, **vals, limit=limit)
     ctx, vals = deliver(lambda c: _errors_in(model, alpha, lam, d, c), dps, "the deterministic equivalents")
-    return TheoryResult(model.describe(), d, alpha, lam, parse("dps", dps), ctx, **vals)
+    return TheoryResult(model.describe(), d, alpha, lam, parse("dps", dps), ctx, **vals, limit=limit)

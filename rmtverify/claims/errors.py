@@ -23,9 +23,9 @@ from ..verdict import Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
 
 FULL_LADDER = (128, 256, 512, 1024, 2048)
-QUICK_LADDER = (64, 128, 256, 512)
+QUICK_LADDER = (64, 128, 256, 512, 1024)
 FULL_SEEDS = 16
-QUICK_SEEDS = 32
+QUICK_SEEDS = 24
 LIMIT_DPS = 30
 
 LABELS = {"e_gen": "E_gen", "e_train": "E_train"}

@@ -99,7 +99,7 @@ class SSRClosedForm(Claim):
                 "",
                 "Tolerance on max|Â − Â_ref| / max|Â_ref|: 10³ · ε_machine · cond(S + λI). diag(Â) must be exactly 0.",
                 "",
-                markdown_table(["model", "n", "d", "λ", "rel. diff.", "tolerance", "max |Â_kk|", "verdict"], rows),
+                markdown_table(["model", "n", "d", "λ", "rel. diff.", "tolerance", "max abs diag(Â)", "verdict"], rows),
                 "",
                 f"## {MP_DPS}-digit arithmetic, exact integer data",
                 "",

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
-from ..formulas import Formulas, numpy_function
+from ..formulas import Formulas, expression, numpy_function
 from ..params import INF, choice, parse
 from ..precision import mpf
 from .base import CovarianceModel, DiagonalGroup, Resolvent
@@ -144,6 +144,14 @@ class AR1(CovarianceModel):
 
     def describe(self):
         return {"model": self.name, "rho": str(self.rho), "boundary": self.boundary}
+
+    def limit_description(self):
+        res = expression("ar1.symbol")
+        return {
+            "toeplitz_symbol": f"f(omega) = {res.expr}",
+            "rho": str(self.rho),
+            "note": "toeplitz and circulant share the d = inf limit; bulk diagonals of g(Sigma) -> (1/2pi) int g(f)",
+        }
 
     def resolvent(self, d, ctx):
         if d == INF:

@@ -95,6 +95,10 @@ class CovarianceModel(ABC):
     def default_d(self):
         return INF
 
+    def limit_description(self) -> dict | None:
+        """The d = ∞ description (spectral law, Toeplitz symbol, spikes), or None if there is none."""
+        return None
+
     @abstractmethod
     def resolvent(self, d, ctx) -> Resolvent:
         """Resolvent functionals at dimension d (int, or INF) in the number context ctx."""

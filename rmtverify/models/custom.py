@@ -7,6 +7,7 @@ the double-precision path diagonalises Σ once with LAPACK.
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
@@ -33,10 +34,14 @@ def _load(sigma):
         return arr, None
     if isinstance(sigma, np.ndarray):
         return sigma, None
+    from ..params import _exact
+
     try:
-        rows = [[Fraction(x) if not isinstance(x, float) else Fraction(x) for x in row] for row in sigma]
-    except (TypeError, ValueError):
+        rows = [[_exact(x) for x in row] for row in sigma]
+    except TypeError:
         raise InputError("sigma", "must be a square array of real numbers") from None
+    if any(x is None or x in (INF, -INF) for row in rows for x in row):
+        raise InputError("sigma", "has NaN, infinite or non-numeric entries")
     try:
         arr = np.array([[float(x) for x in row] for row in rows], dtype=float)
     except ValueError:
@@ -164,9 +169,12 @@ class Custom(CovarianceModel):
         self.arr = arr
         self.rows = rows
         self.d = d
+        exact = repr([[str(x) for x in row] for row in rows]).encode() if rows is not None else np.ascontiguousarray(arr).tobytes()
+        self.digest = hashlib.sha256(exact).hexdigest()[:16]
 
     def describe(self):
-        return {"model": self.name, "sigma": self.source, "d": self.d}
+        # keyed by content, not by name: a rewritten file or another array is another model
+        return {"model": self.name, "sigma": self.source, "d": self.d, "sha256": self.digest}
 
     def default_d(self):
         return self.d

@@ -30,6 +30,9 @@ class Isotropic(CovarianceModel):
     def describe(self):
         return {"model": self.name}
 
+    def limit_description(self):
+        return {"spectral_law": "δ_1 (every eigenvalue of Σ is 1)"}
+
     def resolvent(self, d, ctx):
         # the same at every d: every coordinate has R_kk = 1/(1+κ)
         return IsotropicResolvent(ctx)

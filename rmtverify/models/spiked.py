@@ -124,6 +124,14 @@ class Spiked(CovarianceModel):
             cols = [[a * a for a in u] for u in basis]
         return [(Fraction(1, d), [cols[i][k] for i in range(r)]) for k in range(d)]
 
+    def limit_description(self):
+        return {
+            "base": "isotropic: δ_1",
+            "spikes": [str(t) for t in self.thetas],
+            "direction": self.spike,
+            "note": "finite-rank spikes leave every normalised trace at its base value at d = inf",
+        }
+
     # ---- theory
     def resolvent(self, d, ctx):
         if d == INF:
