@@ -21,6 +21,7 @@ NAMES = (
     "spiked",
     "bbp",
     "pca",
+    "spectrum",
 )
 
 

@@ -208,7 +208,46 @@ def build() -> Derivation:
         ),
     ]
 
+    # complex κ: Δ as a product of two principal square roots, whose only cut is
+    # κ ∈ [−f_max, −f_min] (below both branch points the two phases cancel)
+    kc = sp.Symbol("kappa_c")
+    P = sp.sqrt(1 - rho**2 + kc * (1 - rho) ** 2) * sp.sqrt(1 - rho**2 + kc * (1 + rho) ** 2)
+    tau_c = (2 * (1 - rho**4) + kc * (1 - rho**2) ** 2) / (P * (P + 1 - rho**2))
+    tau_c_res = 1 / kc - (1 - rho**2) / (kc * P)
+    steps += [
+        Step(
+            "product-branch",
+            "(1 − ρ² + κ(1−ρ)²)(1 − ρ² + κ(1+ρ)²) = Δ²: Δ is the product of two principal roots, "
+            "analytic off the cut [−f_max, −f_min].",
+            sp.expand((1 - rho**2 + kc * (1 - rho) ** 2) * (1 - rho**2 + kc * (1 + rho) ** 2)),
+            sp.expand(D2.subs(kappa, kc)),
+        ),
+        Step(
+            "tau-complex-quadrature",
+            "At complex κ (both half-planes of Re κ, Im κ > 0) the product-branch τ equals "
+            "(1/π)∫₀^π dω/(f(ω) + κ) by quadrature at 50 digits.",
+            0,
+            0,
+            symbolic=False,
+            numeric=_numeric_complex_tau(tau_c, kc),
+            domain={rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), sp.Symbol("re"): (-4, 3), sp.Symbol("im"): (sp.Rational(1, 20), 2)},
+        ),
+        Step(
+            "tau-complex-forms",
+            "The stable and residue forms agree for the product branch (numerically at complex κ).",
+            0,
+            0,
+            symbolic=False,
+            numeric=_numeric_two_forms(tau_c, tau_c_res, kc),
+            domain={rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), sp.Symbol("re"): (-4, 3), sp.Symbol("im"): (sp.Rational(1, 20), 2)},
+        ),
+    ]
+
     results = {
+        "tau_c": Result(tau_c, (kc, rho), "τ(κ) for complex κ, stable form, product branch"),
+        "tau_c_p": Result(sp.diff(tau_c, kc), (kc, rho), "τ'(κ) for complex κ"),
+        "tau_c_res": Result(tau_c_res, (kc, rho), "τ(κ) for complex κ, residue form (far from 0)"),
+        "tau_c_res_p": Result(sp.diff(tau_c_res, kc), (kc, rho), "τ'(κ), residue form"),
         "symbol": Result(f, (omega, rho), "f(ω) = (1−ρ²)/(1 − 2ρ cos ω + ρ²)"),
         "tau": Result(tau_expr, (kappa, rho), "τ(κ), stable form"),
         "tau_p": Result(tau_p_expr, (kappa, rho), "τ'(κ)"),
@@ -302,6 +341,30 @@ def _numeric_periodic_eigs(periodic, f):
             sym = ctx.mpf(str(sp.N(f.subs({rho: r, omega: 2 * sp.pi * j / dd}), 70)))
             worst = max(worst, abs(eig - sym))
         return worst, 0
+
+    return check
+
+
+def _complex_point(point, ctx):
+    return ctx.mpc(ctx.mpf(point[sp.Symbol("re")].numerator) / point[sp.Symbol("re")].denominator, ctx.mpf(point[sp.Symbol("im")].numerator) / point[sp.Symbol("im")].denominator)
+
+
+def _numeric_complex_tau(tau_c, kc):
+    def check(point, ctx):
+        r = _mp(ctx, point[rho])
+        k = _complex_point(point, ctx)
+        quad = ctx.quad(lambda w: 1 / ((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2) + k), [0, ctx.pi / 4, ctx.pi / 2, ctx.pi]) / ctx.pi
+        closed = sp.N(tau_c.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kc: sp.Rational(point[sp.Symbol("re")].numerator, point[sp.Symbol("re")].denominator) + sp.I * sp.Rational(point[sp.Symbol("im")].numerator, point[sp.Symbol("im")].denominator)}), 70)
+        val = ctx.mpc(str(sp.re(closed)), str(sp.im(closed)))
+        return abs(quad - val), 0
+
+    return check
+
+
+def _numeric_two_forms(a, b, kc):
+    def check(point, ctx):
+        subs = {rho: sp.Rational(point[rho].numerator, point[rho].denominator), kc: sp.Rational(point[sp.Symbol("re")].numerator, point[sp.Symbol("re")].denominator) + sp.I * sp.Rational(point[sp.Symbol("im")].numerator, point[sp.Symbol("im")].denominator)}
+        return ctx.mpf(str(sp.Abs(sp.N(a.subs(subs) - b.subs(subs), 60)))), 0
 
     return check
 

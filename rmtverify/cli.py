@@ -5,6 +5,7 @@
     rmtverify verify CLAIM [--quick] [--perturb EPS] [--out DIR]
     rmtverify report [--quick] [--out DIR]
     rmtverify derive [NAME] [--json] [--out DIR]
+    rmtverify density MODEL [model options] --alpha A --lam L [--d N|inf] [--x X1,X2,...] [--dps P] [--json]
 
 Exit codes: 0 success or PASS; 1 FAIL (or INCONCLUSIVE); 2 bad usage or bad
 input (one message naming the parameter and its allowed range, no
@@ -25,7 +26,7 @@ from .errors import InputError, SolverError
 from .params import PARAMETERS, parse
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 3, 130
-MODEL_NAMES = ("isotropic", "spiked", "ar1", "custom")
+MODEL_NAMES = ("isotropic", "spiked", "ar1", "mixture", "custom")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,13 +53,15 @@ def _model_options(p):
     g.add_argument("--spike-seed", dest="spike_seed", help="spiked, random directions: " + _help("spike_seed"))
     g.add_argument("--rho", help="ar1: " + _help("rho"))
     g.add_argument("--boundary", help="ar1: toeplitz | circulant (default toeplitz)")
+    g.add_argument("--atoms", help="mixture: comma-separated eigenvalues of Σ (> 0)")
+    g.add_argument("--weights", help="mixture: their shares, comma-separated, summing to 1 (default equal)")
     g.add_argument("--sigma", help="custom: a .npy file holding a symmetric positive-definite Σ")
 
 
 def _build_model(args):
     from .models import make_model
 
-    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "rho", "boundary", "sigma")}
+    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "rho", "boundary", "atoms", "weights", "sigma")}
     return make_model(args.model, **opts)
 
 
@@ -101,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
     _run_options(r)
+
+    q = sub.add_parser("density", help="spectral density of Â, support edges and atoms (claim C3)")
+    q.add_argument("model", choices=MODEL_NAMES)
+    _model_options(q)
+    q.add_argument("--alpha", required=True, help=_help("alpha"))
+    q.add_argument("--lam", required=True, help="ridge penalty, a real number in (0, inf)")
+    q.add_argument("--d", default=None, help=_help("d") + " (default: inf, or the custom Σ's size)")
+    q.add_argument("--x", default="", help="comma-separated points at which to print the density")
+    q.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+    q.add_argument("--json", action="store_true")
 
     d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
     d.add_argument("name", nargs="?", default=None)
@@ -199,6 +212,25 @@ def cmd_report(args) -> int:
     return EXIT_OK if all(e["status"] == "PASS" for e in entries) else EXIT_FAIL
 
 
+def cmd_density(args) -> int:
+    from .spectrum import density_report
+
+    model = _build_model(args)
+    xs = [x for x in args.x.split(",") if x.strip()] if args.x else []
+    out = density_report(model, args.alpha, args.lam, d=args.d, xs=xs, dps=args.dps)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {out['dps']}")
+        for lo, hi in out["edges"]:
+            print(f"  support  [{lo}, {hi}]")
+        if out["atom_location"] is not None:
+            print(f"  atom     mass {out['atom_mass']} at {out['atom_location']}")
+        for x, v in out["density"].items():
+            print(f"  density({x}) = {v}")
+    return EXIT_OK
+
+
 def cmd_derive(args) -> int:
     from .derive import as_json, run_derivations, write_report
 
@@ -217,7 +249,7 @@ def cmd_derive(args) -> int:
     return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
 
 
-COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive}
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density}
 
 
 def main(argv=None) -> int:

@@ -61,6 +61,38 @@ def sample_observables(model: CovarianceModel, d: int, n: int, lams, ss: np.rand
     return out
 
 
+def ssr_eigenvalues(model: CovarianceModel, d: int, n: int, lam: float, ss: np.random.SeedSequence) -> np.ndarray:
+    """The eigenvalues of Â = I − QD^{-1} for one data set, ascending (via the symmetric I − D^{-1/2}QD^{-1/2})."""
+    rng = np.random.default_rng(ss)
+    X = model.sample(n, d, rng)
+    S = X.T @ X / n
+    s, V = np.linalg.eigh(S)
+    s = np.clip(s, 0.0, None)
+    Q = (V / (s + lam)) @ V.T
+    q = np.diag(Q)
+    B = Q / np.sqrt(np.outer(q, q))
+    return np.sort(1.0 - np.linalg.eigvalsh(B))
+
+
+def spectra(model: CovarianceModel, alpha, lam, d: int, seeds: int, root_seed: int, cache: SampleCache | None, config_key: str, quiet: bool = True) -> tuple[int, list]:
+    """(n, [eigenvalues of Â per sample]) at one d, seeded and cached like ``simulate``."""
+    alpha, lam, d = parse("alpha", alpha), parse("lam", lam), model.check_d(parse("d", d))
+    n = sample_size(alpha, d)
+    cache = cache or SampleCache(None)
+    progress = Progress(seeds, f"{model.name} spectrum d={d}", quiet)
+    out = []
+    for i in range(seeds):
+        ss = seed_sequence(root_seed, config_key, d, i)
+        spec = {"engine": ENGINE_VERSION, "observable": "ssr_eigenvalues", "model": model.key(), "d": d, "n": n, "lam": str(lam), "entropy": root_seed, "spawn_key": list(ss.spawn_key)}
+        ev = cache.get_array(spec)
+        if ev is None:
+            ev = ssr_eigenvalues(model, d, n, float(lam), ss)
+            cache.put_array(spec, ev)
+        out.append(ev)
+        progress.step()
+    return n, out
+
+
 @dataclass
 class Simulation:
     """K samples at one (model, α, d), for a grid of λ."""

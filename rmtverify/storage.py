@@ -9,10 +9,14 @@ never leaves a half-written file; a rerun reads the finished samples back.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
+
+import numpy as np
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -73,6 +77,31 @@ class SampleCache:
             return None  # a hash collision or a stale format: recompute
         self.hits += 1
         return record["values"]
+
+    def get_array(self, spec: dict):
+        """A cached float64 array (e.g. the eigenvalues of one sample), or None."""
+        if self.directory is None:
+            return None
+        key = self.key(spec)
+        path = self.directory / key[:2] / f"{key}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["spec"]) != json.dumps(spec, sort_keys=True):
+                    return None
+                arr = np.array(z["values"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        self.hits += 1
+        return arr
+
+    def put_array(self, spec: dict, values: np.ndarray) -> None:
+        self.misses += 1
+        if self.directory is None:
+            return
+        key = self.key(spec)
+        buf = io.BytesIO()
+        np.savez(buf, spec=np.array(json.dumps(spec, sort_keys=True)), values=np.asarray(values, dtype=float))
+        atomic_write_bytes(self.directory / key[:2] / f"{key}.npz", buf.getvalue())
 
     def put(self, spec: dict, values: dict) -> None:
         self.misses += 1

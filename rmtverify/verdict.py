@@ -39,6 +39,10 @@ class Criteria:
     resolution: float = 0.005  # relative: 1% errors must be detectable at z
     beta_tol: float = 0.35
     p_min: float = 1e-4
+    scale: float | None = None  # the size the power is measured against; default |theory|
+    # empirical spectral distances decay like d^{-β₀} up to a logarithm whose power is not known:
+    # extrapolate with both c·d^{-β₀} and c·log(d)·d^{-β₀} and require 0 inside the envelope of the two
+    log_correction: bool = False
 
 
 @dataclass
@@ -68,10 +72,11 @@ def wls(X: np.ndarray, y: np.ndarray, se: np.ndarray) -> LinearFit:
     return LinearFit(coef, cov, chi2, dof)
 
 
-def extrapolate(d, y, se, beta0) -> LinearFit:
-    """y(d) = y∞ + c·d^{-β₀}; coef = (y∞, c)."""
+def extrapolate(d, y, se, beta0, log_correction: bool = False) -> LinearFit:
+    """y(d) = y∞ + c·d^{-β₀} (times log d with ``log_correction``); coef = (y∞, c)."""
     d = np.asarray(d, dtype=float)
-    X = np.stack([np.ones_like(d), d ** (-beta0)], axis=1)
+    basis = d ** (-beta0) * (np.log(d) if log_correction else 1.0)
+    X = np.stack([np.ones_like(d), basis], axis=1)
     return wls(X, np.asarray(y, float), np.asarray(se, float))
 
 
@@ -122,9 +127,20 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
     reasons, fails = [], []
     numbers = {"z_per_d": [float(v) for v in g / se], "gap_per_d": [float(v) for v in g]}
 
-    fit = extrapolate(d, g, se, criteria.beta0)
-    g_inf, se_inf = float(fit.coef[0]), float(np.sqrt(fit.cov[0, 0]))
-    ref = float(abs(theory_inf)) if theory_inf is not None else float(abs(T[-1]))
+    fits = [extrapolate(d, g, se, criteria.beta0, False)]
+    if criteria.log_correction:
+        fits.append(extrapolate(d, g, se, criteria.beta0, True))
+    fit = fits[0]
+    ests = [(float(f.coef[0]), float(np.sqrt(f.cov[0, 0]))) for f in fits]
+    lo_env = min(v - criteria.z * e for v, e in ests)
+    hi_env = max(v + criteria.z * e for v, e in ests)
+    g_inf, se_inf = ests[0]
+    if criteria.scale is not None:
+        ref = float(criteria.scale)
+    else:
+        ref = float(abs(theory_inf)) if theory_inf is not None else float(abs(T[-1]))
+    # the half-width of the envelope is what an error must exceed to be seen
+    half_width = (hi_env - lo_env) / 2
     numbers.update(
         gap_inf=g_inf,
         gap_inf_se=se_inf,
@@ -132,14 +148,27 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
         gap_fit_chi2=fit.chi2,
         gap_fit_dof=fit.dof,
         gap_fit_p=fit.p_value,
-        min_detectable_rel=criteria.z * se_inf / ref if ref > 0 else float("inf"),
+        min_detectable_rel=half_width / ref if ref > 0 else float("inf"),
     )
-    if abs(g_inf) > criteria.z * se_inf:
+    if criteria.log_correction:
+        numbers.update(gap_inf_log=ests[1][0], gap_inf_log_se=ests[1][1], gap_inf_envelope=[lo_env, hi_env])
+        if not lo_env <= 0 <= hi_env:
+            fails.append(
+                f"extrapolated gap envelope [{lo_env:.3e}, {hi_env:.3e}] (fits c·d^-β₀ and c·log d·d^-β₀, ± {criteria.z:g} SE) excludes 0"
+            )
+        else:
+            reasons.append(
+                f"extrapolated gap {ests[0][0]:.3e} (c·d^-β₀) / {ests[1][0]:.3e} (c·log d·d^-β₀), envelope ± {criteria.z:g} SE "
+                f"[{lo_env:.2e}, {hi_env:.2e}] contains 0"
+            )
+    elif abs(g_inf) > criteria.z * se_inf:
         fails.append(f"extrapolated gap {g_inf:.3e} ± {se_inf:.1e} is {abs(g_inf) / se_inf:.1f} SE from 0 (> {criteria.z:g})")
     else:
         reasons.append(f"extrapolated gap {g_inf:.3e} ± {se_inf:.1e} consistent with 0 ({abs(g_inf) / se_inf:.1f} SE)")
+    fit = max(fits, key=lambda f: f.p_value)  # the better of the finite-size forms must describe the data
     if fit.p_value < criteria.p_min:
-        fails.append(f"gap is not of the form g∞ + c·d^-{criteria.beta0:g} (χ² = {fit.chi2:.1f} on {fit.dof} dof, p = {fit.p_value:.1e})")
+        form = f"c·d^-{criteria.beta0:g}" + (f" nor g∞ + c·log(d)·d^-{criteria.beta0:g}" if criteria.log_correction else "")
+        fails.append(f"gap is not of the form g∞ + {form} (best χ² = {fit.chi2:.1f} on {fit.dof} dof, p = {fit.p_value:.1e})")
 
     # d = ∞: extrapolate the Monte Carlo itself and compare with the limit theory
     if theory_inf is not None:
@@ -151,7 +180,7 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
             fails.append(f"MC extrapolated to d=∞, {y_inf:.6g} ± {y_inf_se:.1e}, misses the d=∞ theory {float(theory_inf):.6g} by {abs(dev) / y_inf_se:.1f} SE")
         else:
             reasons.append(f"MC at d=∞ {y_inf:.6g} ± {y_inf_se:.1e} agrees with theory {float(theory_inf):.6g} ({abs(dev) / y_inf_se:.1f} SE)")
-        numbers["min_detectable_rel"] = max(numbers["min_detectable_rel"], criteria.z * y_inf_se / ref)
+        numbers["min_detectable_rel"] = max(numbers["min_detectable_rel"], criteria.z * y_inf_se / ref if ref > 0 else float("inf"))
 
     # rate: only when the gap is resolved
     chi0 = float(np.sum((g / se) ** 2))
@@ -171,9 +200,10 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
     if fails:
         return Verdict(FAIL, fails + reasons, numbers)
     if numbers["min_detectable_rel"] > criteria.resolution:
+        of = "of the theory" if criteria.scale is None else f"of the reference size {criteria.scale:.3g}"
         return Verdict(
             INCONCLUSIVE,
-            [f"too little power: the smallest detectable relative error is {numbers['min_detectable_rel']:.2%} (> {criteria.resolution:.2%}); add seeds or larger d"] + reasons,
+            [f"too little power: the smallest detectable error is {numbers['min_detectable_rel']:.2%} {of} (> {criteria.resolution:.2%}); add seeds or larger d"] + reasons,
             numbers,
         )
     return Verdict(PASS, reasons, numbers)

@@ -9,9 +9,10 @@ from ..report import write_json
 from ..storage import atomic_write_text
 from .base import Claim, ClaimOutcome, RunOptions
 from .errors import Errors
+from .spectrum import Spectrum
 from .ssr_closed_form import SSRClosedForm
 
-CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors())}
+CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum())}
 
 
 def get_claim(name: str) -> Claim:

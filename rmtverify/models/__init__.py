@@ -7,18 +7,20 @@ from .ar1 import AR1
 from .base import CovarianceModel, DiagonalGroup, Resolvent
 from .custom import Custom
 from .isotropic import Isotropic
+from .mixture import Mixture
 from .spiked import Spiked
 
-MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "custom": Custom}
+MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "mixture": Mixture, "custom": Custom}
 
 #: options each model accepts (the command line maps its flags onto these)
 OPTIONS = {
     "isotropic": (),
     "spiked": ("theta", "spike", "rank", "spike_seed", "base"),
     "ar1": ("rho", "boundary"),
+    "mixture": ("atoms", "weights"),
     "custom": ("sigma",),
 }
-REQUIRED = {"spiked": ("theta",), "ar1": ("rho",), "custom": ("sigma",)}
+REQUIRED = {"spiked": ("theta",), "ar1": ("rho",), "mixture": ("atoms",), "custom": ("sigma",)}
 
 
 def make_model(name: str, **options) -> CovarianceModel:

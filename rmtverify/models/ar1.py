@@ -123,12 +123,32 @@ class CirculantResolvent(Resolvent):
 class LimitResolvent(Resolvent):
     def __init__(self, rho, ctx):
         f = Formulas(ctx)
+        self.ctx = ctx
         self.r = mpf(ctx, rho)
         self._tau, self._tau_p = f("ar1.tau"), f("ar1.tau_p")
+        self._tau_c, self._tau_c_p = f("ar1.tau_c"), f("ar1.tau_c_p")
+        self._tau_r, self._tau_r_p = f("ar1.tau_c_res"), f("ar1.tau_c_res_p")
         self.mean_sigma = ctx.mpf(1)
+        # the stable complex form divides by Δ + 1 − ρ², which vanishes only far left, at
+        # κ = −2(1+ρ²)/(1−ρ²); there the residue form (no cancellation at large |κ|) takes over
+        self._switch = (1 + self.r**2) / (1 - self.r**2)
+        a = abs(self.r)
+        self._f_min, self._f_max = (1 - a) / (1 + a), (1 + a) / (1 - a)  # the range of the symbol
 
     def trace(self, kappa):
-        return self._tau(kappa, self.r), self._tau_p(kappa, self.r)
+        ctx = self.ctx
+        if ctx.im(kappa) == 0 and ctx.re(kappa) >= 0:
+            kappa = ctx.re(kappa)
+            return self._tau(kappa, self.r), self._tau_p(kappa, self.r)
+        # complex or negative κ (spectral equations): the product branch, real off the cut
+        k = ctx.mpc(kappa)
+        if abs(k) < self._switch:
+            t, tp = self._tau_c(k, self.r), self._tau_c_p(k, self.r)
+        else:
+            t, tp = self._tau_r(k, self.r), self._tau_r_p(k, self.r)
+        if ctx.im(kappa) == 0 and not (-self._f_max <= ctx.re(kappa) <= -self._f_min):
+            return ctx.re(t), ctx.re(tp)
+        return t, tp
 
     def diagonal(self, kappa):
         tau, tau_p = self.trace(kappa)  # Szegő: the bulk diagonal is the mean

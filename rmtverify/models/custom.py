@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InputError, SolverError
 from ..params import INF, parse
+from ..precision import mpf
 from .base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
 
 #: allowed relative asymmetry of a Σ read from a file (it is then symmetrised exactly)
@@ -202,6 +203,16 @@ class Custom(CovarianceModel):
             vals, vecs = self._eigh
             return SpectralResolvent(vals, vecs**2)
         return FlintResolvent(self.rows, self.arr, ctx)
+
+    def spectral_types(self, d, ctx, kappa):
+        """Types (Σ_kk, R_kk) when Σ is diagonal; None otherwise (the dense equation is used)."""
+        from ..spectrum import Types
+
+        if np.count_nonzero(self.arr - np.diag(np.diag(self.arr))):
+            return None
+        diag = [self.rows[k][k] if self.rows is not None else Fraction(float(self.arr[k, k])) for k in range(self.d)]
+        sig = [mpf(ctx, v) for v in diag]
+        return Types(tuple(Fraction(1, self.d) for _ in sig), tuple(sig), tuple(1 / (s + kappa) for s in sig))
 
     def sigma(self, d):
         return self.arr

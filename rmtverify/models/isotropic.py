@@ -37,6 +37,12 @@ class Isotropic(CovarianceModel):
         # the same at every d: every coordinate has R_kk = 1/(1+κ)
         return IsotropicResolvent(ctx)
 
+    def spectral_types(self, d, ctx, kappa):
+        from ..spectrum import Types
+
+        tau, _ = IsotropicResolvent(ctx).trace(kappa)
+        return Types((Fraction(1),), (ctx.mpf(1),), (tau,))
+
     def sigma(self, d):
         return np.eye(d)
 

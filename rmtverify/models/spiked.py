@@ -139,6 +139,19 @@ class Spiked(CovarianceModel):
             return IsotropicResolvent(ctx)
         return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)
 
+    def spectral_types(self, d, ctx, kappa):
+        """Population types (σ_k, R_kk) when Σ is diagonal: d = ∞ (the base) or e1 spikes; else None."""
+        from ..spectrum import Types
+
+        if d == INF:
+            tau = IsotropicResolvent(ctx).trace(kappa)[0]
+            return Types((Fraction(1),), (ctx.mpf(1),), (tau,))
+        if self.spike != "e1":
+            return None
+        groups = self.resolvent(d, ctx).diagonal(kappa)
+        sig = [1 + mpf(ctx, t) for t in self.thetas] + [ctx.mpf(1)]
+        return Types(tuple(g.weight for g in groups), tuple(sig), tuple(g.m for g in groups))
+
     # ---- Monte Carlo
     def _theta_array(self):
         return np.array([float(t) for t in self.thetas])

@@ -1,0 +1,98 @@
+"""A spectrum given as a finite mixture of atoms: Σ diagonal with eigenvalue σ_j on a share w_j.
+
+At finite d the j-th block has round(w_j d) coordinates (the last block takes
+the remainder), so the finite-d law differs from the d = ∞ law by O(1/d).
+Diagonal, so diag R takes one value 1/(σ_j + κ) per atom: unless all atoms
+are equal the diagonal of R is *not* constant, the case in which the
+push-forward shortcut of claim C3 fails.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import InputError
+from ..params import INF, _exact, parse
+from ..precision import mpf
+from .base import CovarianceModel, DiagonalGroup, Resolvent
+
+
+def _list(name, value):
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    out = []
+    for item in items:
+        x = _exact(item)
+        if x is None or x in (INF, -INF):
+            raise InputError(name, f"must be a comma-separated list of real numbers; got {value!r}")
+        out.append(x)
+    return out
+
+
+class MixtureResolvent(Resolvent):
+    def __init__(self, weights, atoms, ctx):
+        self.w = [mpf(ctx, p) for p in weights]
+        self.s = [mpf(ctx, a) for a in atoms]
+        self.shares = weights
+        self.fsum = ctx.fsum
+        self.mean_sigma = ctx.fsum(p * s for p, s in zip(self.w, self.s))
+
+    def trace(self, kappa):
+        r = [1 / (s + kappa) for s in self.s]  # R's eigenvalue on each atom
+        return self.fsum(p * x for p, x in zip(self.w, r)), -self.fsum(p * x * x for p, x in zip(self.w, r))
+
+    def diagonal(self, kappa):
+        return [DiagonalGroup(Fraction(p), 1 / (s + kappa), -1 / (s + kappa) ** 2) for p, s in zip(self.shares, self.s)]
+
+
+class Mixture(CovarianceModel):
+    name = "mixture"
+
+    def __init__(self, atoms, weights=None):
+        self.atoms = _list("atoms", atoms)
+        if any(a <= 0 for a in self.atoms):
+            raise InputError("atoms", f"must all be > 0 (Σ positive definite); got {[str(a) for a in self.atoms]}")
+        ws = _list("weights", weights) if weights is not None else [Fraction(1, len(self.atoms))] * len(self.atoms)
+        if len(ws) != len(self.atoms):
+            raise InputError("weights", f"need one weight per atom ({len(self.atoms)}); got {len(ws)}")
+        if any(p <= 0 for p in ws) or sum(ws) != 1:
+            raise InputError("weights", f"must be > 0 and sum to 1; got {[str(p) for p in ws]}")
+        self.weights = ws
+
+    def describe(self):
+        return {"model": self.name, "atoms": ",".join(map(str, self.atoms)), "weights": ",".join(map(str, self.weights))}
+
+    def counts(self, d):
+        counts = [int(p * d + Fraction(1, 2)) for p in self.weights[:-1]]
+        counts.append(d - sum(counts))
+        if any(c < 1 for c in counts):
+            raise InputError("d", f"too small to hold every atom of the mixture (block sizes {counts}); got {d}")
+        return counts
+
+    def _shares(self, d):
+        if d == INF:
+            return self.weights
+        return [Fraction(c, d) for c in self.counts(d)]
+
+    def resolvent(self, d, ctx):
+        return MixtureResolvent(self._shares(d), self.atoms, ctx)
+
+    def spectral_types(self, d, ctx, kappa):
+        from ..spectrum import Types
+
+        shares = self._shares(d)
+        sig = [mpf(ctx, a) for a in self.atoms]
+        return Types(tuple(shares), tuple(sig), tuple(1 / (s + kappa) for s in sig))
+
+    def _diag(self, d):
+        return np.repeat([float(a) for a in self.atoms], self.counts(d))
+
+    def sigma(self, d):
+        return np.diag(self._diag(d))
+
+    def sample(self, n, d, rng):
+        return rng.standard_normal((n, d)) * np.sqrt(self._diag(d))[None, :]
+
+    def sigma_apply(self, d, B):
+        return self._diag(d)[:, None] * B

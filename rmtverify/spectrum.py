@@ -1,0 +1,560 @@
+"""The limiting spectral law of the SSR matrix Â (claim C3; derivation spectrum).
+
+Â is similar to I − D^{-1/2}QD^{-1/2}; with D ≍ D̄ = (κ/λ)diag(R) its eigenvalues
+are 1 − 1/s for s in the spectrum of M = D̄^{1/2}(S + λI)D̄^{1/2}. The resolvent
+of M solves the self-consistent equation
+
+    F(δ; w) = δ − (1/α) E[σT(w, δ)] = 0,   T = 1/(λ − wλ/(κm) + σ/(1+δ)),
+
+with E the average over the population *types* (σ, m) (diagonal Σ, or d = ∞
+with constant m = c₀ where E is written through the base model's τ at a
+complex argument), or a normalised trace over a dense d × d matrix (finite d,
+general Σ; double precision only). Then g_M(w) = E[(λ/(κm))T] and
+g_Â(z) = (1/(1−z))(1 + w g_M(w)) with w = 1/(1 − z).
+
+Branch. δ(w) is continued from Im w large (where δ ≈ 0) down to the target
+along a geometric path in Im w, Newton at every stage, so the root found is
+the one with Im g > 0 in the upper half-plane; at a real point the last
+Newton solve is made at Im w = 0 exactly, from the root just above it.
+
+Edges are solved as equations: F = 0 and ∂F/∂δ = 0 in the real unknowns
+(w, δ), by Newton's method, from starting points bracketed on a grid.
+Atoms: with m constant on a block of coordinates of weight p, the null
+space of S meets that block in dimension (p − α)⁺, so an atom of mass
+(p − α)⁺ sits at 1 − 1/(κm) (for constant m: mass 1 − α at φ(0)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from .errors import InputError, SolverError
+from .formulas import Formulas, numpy_function
+from .models.base import CovarianceModel
+from .params import INF, parse
+from .precision import context, decimal, mpf
+from .theory import solve_kappa
+
+#: continuation stages from Im w = Y0 down to the target
+PATH_STAGES = 40
+
+
+# --------------------------------------------------------------- population types
+
+
+@dataclass(frozen=True)
+class Types:
+    """A population of (weight, σ, m) types: diagonal Σ, or d = ∞ with atoms."""
+
+    weights: tuple
+    sigmas: tuple
+    ms: tuple
+
+
+class _TypesBackend:
+    """E[σT], E[σ²T²] and g_M for a finite list of types (mp scalars or numpy arrays)."""
+
+    def __init__(self, types: Types, lam, kappa, ctx, vectorised: bool):
+        self.vec = vectorised
+        self.lam, self.kappa = lam, kappa
+        if vectorised:
+            T = numpy_function("spectrum.T_type")
+            wgt = numpy_function("spectrum.gM_weight")
+            self.w = np.array([float(x) for x in types.weights])
+            self.s = np.array([float(x) for x in types.sigmas])
+            self.m = np.array([float(x) for x in types.ms])
+            self._T = T
+            self.gw = wgt(self.m, float(lam), float(kappa))
+        else:
+            F = Formulas(ctx)
+            self._T = F("spectrum.T_type")
+            wgt = F("spectrum.gM_weight")
+            self.w = [mpf(ctx, x) if isinstance(x, Fraction) else x for x in types.weights]
+            self.s = list(types.sigmas)
+            self.m = list(types.ms)
+            self.gw = [wgt(m, lam, kappa) for m in self.m]
+            self.ctx = ctx
+
+    def evaluate(self, w, delta):
+        b = 1 / (1 + delta)
+        if self.vec:
+            T = self._T(w[:, None], b[:, None], self.s[None, :], self.m[None, :], float(self.lam), float(self.kappa))
+            es = T @ (self.w * self.s)
+            es2 = (T * T) @ (self.w * self.s**2)
+            g = T @ (self.w * self.gw)
+            return es, es2, g
+        T = [self._T(w, b, s, m, self.lam, self.kappa) for s, m in zip(self.s, self.m)]
+        fs = self.ctx.fsum
+        es = fs(p * s * t for p, s, t in zip(self.w, self.s, T))
+        es2 = fs(p * s * s * t * t for p, s, t in zip(self.w, self.s, T))
+        g = fs(p * q * t for p, q, t in zip(self.w, self.gw, T))
+        return es, es2, g
+
+
+class _ConstantBackend:
+    """Constant m = c₀: every average through the base model's τ(κ') at complex κ'."""
+
+    def __init__(self, resolvent, lam, kappa, c0, ctx, vectorised: bool, np_tau=None):
+        self.vec = vectorised
+        self.lam, self.kappa, self.c0 = lam, kappa, c0
+        if vectorised:
+            self._kp = numpy_function("spectrum.kappa_prime")
+            self._es = numpy_function("spectrum.E_sigma_T")
+            self._es2 = numpy_function("spectrum.E_sigma2_T2")
+            self._et = numpy_function("spectrum.E_T")
+            self._tau = np_tau  # vectorised complex τ, τ'
+            self.gw = float(numpy_function("spectrum.gM_weight")(float(c0), float(lam), float(kappa)))
+        else:
+            F = Formulas(ctx)
+            self._kp, self._es, self._es2, self._et = F("spectrum.kappa_prime"), F("spectrum.E_sigma_T"), F("spectrum.E_sigma2_T2"), F("spectrum.E_T")
+            self.res = resolvent
+            self.gw = F("spectrum.gM_weight")(c0, lam, kappa)
+
+    def evaluate(self, w, delta):
+        b = 1 / (1 + delta)
+        if self.vec:
+            kp = self._kp(w, b, float(self.lam), float(self.kappa), float(self.c0))
+            tau, tau_p = self._tau(kp)
+        else:
+            kp = self._kp(w, b, self.lam, self.kappa, self.c0)
+            tau, tau_p = self.res.trace(kp)
+        return self._es(b, kp, tau), self._es2(b, kp, tau, tau_p), self.gw * self._et(b, tau)
+
+
+class _DenseBackend:
+    """Finite d, general Σ: normalised traces over d × d complex inverses (numpy, per point)."""
+
+    def __init__(self, sigma, m_diag, lam, kappa):
+        self.S = np.asarray(sigma, float)
+        self.minv = 1 / np.asarray(m_diag, float)
+        self.lam, self.kappa = float(lam), float(kappa)
+        self.d = self.S.shape[0]
+        self.vec = True
+
+    def evaluate(self, w, delta):
+        es = np.empty(len(w), complex)
+        es2 = np.empty(len(w), complex)
+        g = np.empty(len(w), complex)
+        for i, (wi, di) in enumerate(zip(w, delta)):
+            B = np.diag(self.lam - wi * self.lam / self.kappa * self.minv) + self.S / (1 + di)
+            T = np.linalg.inv(B)
+            ST = self.S @ T
+            es[i] = np.trace(ST) / self.d
+            es2[i] = np.sum(ST * ST.T) / self.d
+            g[i] = np.sum(np.diag(T) * self.minv) * self.lam / self.kappa / self.d
+        return es, es2, g
+
+
+# --------------------------------------------------------------- the law
+
+
+@dataclass
+class Atom:
+    mass: object
+    location: object
+
+
+class SpectralLaw:
+    """The limiting (or finite-d deterministic-equivalent) spectral law of Â."""
+
+    def __init__(self, model, alpha, lam, d, ctx, perturb=Fraction(0), pushforward: bool = False):
+        self.model, self.alpha, self.lam, self.d = model, alpha, lam, d
+        self.ctx = ctx
+        self._memo = {}
+        self.perturb = Fraction(perturb)
+        res = model.resolvent(d, ctx)
+        self.kappa = solve_kappa(res, alpha, lam, ctx)
+        self._a = mpf(ctx, alpha)
+        self._l = mpf(ctx, lam)
+        self._eps = mpf(ctx, self.perturb)
+        types = model.spectral_types(d, ctx, self.kappa) if hasattr(model, "spectral_types") else None
+        if types is not None and pushforward:
+            # the shortcut of SPEC C3: every m replaced by the mean of diag R, c₀ = τ(κ)
+            c0 = res.trace(self.kappa)[0]
+            types = Types(types.weights, types.sigmas, tuple(c0 for _ in types.ms))
+        self.pushforward = pushforward
+        self.constant_diagonal = types is None and _has_constant_limit(model, d)
+        if types is not None:
+            self.types = types
+            self._mp = _TypesBackend(types, self._l, self.kappa, ctx, False)
+            self._np = _TypesBackend(types, self._l, self.kappa, ctx, True)
+            ms = {ctx.nstr(m, 20) for m in types.ms}
+            self.constant_diagonal = len(ms) == 1
+            self.c0 = types.ms[0] if self.constant_diagonal else None
+        elif self.constant_diagonal:
+            self.types = None
+            self.c0 = res.trace(self.kappa)[0]
+            self._mp = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, False)
+            np_tau = _numpy_tau(model, d, res)
+            self._np = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, True, np_tau)
+        else:
+            if ctx.prec > 53 + 40 and d != INF:
+                pass
+            self.types = None
+            self.c0 = None
+            groups = res.diagonal(self.kappa)
+            m_diag = [float(g.m) for g in groups]
+            self._mp = None
+            self._np = _DenseBackend(model.sigma(d), m_diag, self._l, self.kappa)
+
+    # ---- the fixed point
+    def _F(self, backend, w, delta):
+        es, es2, g = backend.evaluate(w, delta)
+        scale = (1 + self._eps) / self._a if backend is self._mp else float(1 + self.perturb) / float(self.alpha)
+        F = delta - scale * es
+        dF = 1 - scale * es2 / (1 + delta) ** 2
+        return F, dF, g
+
+    def _solve_mp(self, w, real_limit: bool = True):
+        """δ(w) and g_M(w) for one complex w with Im w ≥ 0, in the law's context.
+
+        Continued from Im w = max(10, 10|w|) down to Im w = y_min = 10^(-0.6 dps)
+        (about three stages per decade); a real target is then solved at Im w = 0
+        from the last stage when ``real_limit``. Near an edge the real-axis root is
+        nearly double and Newton slows down; if it has not converged in 100 steps
+        the value at y_min is returned (its error is O(y_min), far below the
+        digits the callers deliver, which compare two precisions).
+        """
+        ctx = self.ctx
+        if self._mp is None:
+            raise InputError("dps", "the dense finite-d spectral equation is solved in double precision only (use dps=None)")
+        y_target = ctx.im(w)
+        y0 = max(ctx.mpf(10), 10 * abs(w))
+        y_min = max(y_target, ctx.mpf(10) ** (-(ctx.dps * 3 // 5)))
+        stages = max(PATH_STAGES, int(3 * float(ctx.log10(y0 / y_min))) + 1)
+        delta = ctx.mpc(0)
+        tol = ctx.mpf(2) ** (-(ctx.prec - 10))
+        for k in range(stages + 1):
+            y = y0 * (y_min / y0) ** (ctx.mpf(k) / stages)
+            delta = self._newton_mp(ctx.mpc(ctx.re(w), y), delta, tol, 200, strict=True)
+        if y_target < y_min and real_limit:
+            delta = self._newton_mp(w, delta, tol, 100, strict=False)
+        F, dF, g = self._F(self._mp, ctx.mpc(ctx.re(w), max(y_target, 0 if real_limit else y_min)), delta)
+        return delta, g
+
+    def _newton_mp(self, w, delta, tol, steps, strict):
+        start = delta
+        # near an edge F' is small and δ is only determined to eps/|F'|: accept a residual at rounding level
+        floor = 64 * self.ctx.eps
+        for _ in range(steps):
+            F, dF, _ = self._F(self._mp, w, delta)
+            if abs(F) <= floor * (1 + abs(delta)):
+                return delta
+            step = F / dF
+            delta = delta - step
+            if abs(step) <= tol * (1 + abs(delta)):
+                return delta
+        if strict:
+            raise SolverError("spectral fixed point δ(w)", f"Newton's method at w = {self.ctx.nstr(w, 10)} ({self.ctx.prec} bits), {steps} iterations along the Im w path")
+        return start
+
+    def g(self, z):
+        """g_Â(z) for complex z (Im z ≥ 0; a real z means z + i0)."""
+        ctx = self.ctx
+        F = Formulas(ctx)
+        z = ctx.mpc(z)
+        w = F("spectrum.w_of_z")(z)
+        if ctx.im(w) < 0:
+            w = ctx.conj(w)
+        _, gm = self._solve_mp(w)
+        return F("spectrum.g_A")(z, w, gm)
+
+    def density(self, x):
+        """The density of Â's continuous part at real x."""
+        val = self.ctx.im(self.g(self.ctx.mpf(x))) / self.ctx.pi
+        noise = self.ctx.mpf(10) ** (-(self.ctx.dps - 8))
+        return val if val > noise else self.ctx.mpf(0)
+
+    # ---- double precision, vectorised: densities on grids, CDF tables
+    def _delta_np(self, x: np.ndarray) -> np.ndarray:
+        """δ at w = 1/(1 − x) for real x (double precision, vectorised continuation)."""
+        w = 1 / (1 - np.asarray(x, float).astype(complex))
+        delta = np.zeros_like(w)
+        y0 = np.maximum(10.0, 10 * np.abs(w))
+        wr = w.real
+        for k in range(PATH_STAGES + 1):
+            y = y0 * (1e-9 / y0) ** (k / PATH_STAGES)
+            delta = self._newton_np(wr + 1j * y, delta)
+        return self._newton_np(wr + 0j, delta)
+
+    def density_grid(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, float)
+        z = x.astype(complex)
+        w = 1 / (1 - z)
+        wr = w.real
+        delta = self._delta_np(x)
+        _, _, gm = self._F(self._np, wr + 0j, delta)
+        gA = (1 / (1 - z)) * (1 + w * gm)
+        dens = gA.imag / np.pi
+        dens[dens < 1e-12] = 0.0
+        return dens
+
+    def _newton_np(self, w, delta):
+        for _ in range(100):
+            F, dF, _ = self._F(self._np, w, delta)
+            done = np.abs(F) <= 1e-14 * (1 + np.abs(delta))
+            if np.all(done):
+                break
+            step = np.where(done, 0, F / dF)
+            delta = delta - step
+        return delta
+
+    # ---- atoms, support, edges
+    def atoms(self) -> list[Atom]:
+        if self.alpha >= 1:
+            return []
+        ctx = self.ctx
+        loc = Formulas(ctx)("spectrum.atom_location")
+        out = []
+        if self.constant_diagonal:
+            return [Atom(1 - self._a, loc(self.kappa, self.c0))]
+        if self.types is not None:
+            blocks = {}
+            for p, m in zip(self.types.weights, self.types.ms):
+                key = ctx.nstr(m, ctx.dps - 5)
+                blocks.setdefault(key, [ctx.mpf(0), m])
+                blocks[key][0] += mpf(ctx, p) if isinstance(p, Fraction) else p
+            for p, m in blocks.values():
+                if p > self._a:
+                    out.append(Atom(p - self._a, loc(self.kappa, m)))
+        return out
+
+    def range(self):
+        """An interval that contains the whole spectrum of Â (from bounds on M's)."""
+        ctx = self.ctx
+        if self.types is not None:
+            m_lo, m_hi = min(self.types.ms), max(self.types.ms)
+            s_max = max(self.types.sigmas)
+        elif self.constant_diagonal:
+            m_lo = m_hi = self.c0
+            s_max = _sigma_max(self.model, self.d, ctx)
+        else:
+            ms = [float(g.m) for g in self.model.resolvent(self.d, mpmath.fp).diagonal(float(self.kappa))]
+            m_lo, m_hi = ctx.mpf(min(ms)), ctx.mpf(max(ms))
+            s_max = ctx.mpf(float(np.linalg.eigvalsh(self.model.sigma(self.d))[-1]))
+        # λ D̄ ≤ M ≤ D̄ (‖S‖ + λ), ‖S‖ ≤ s_max (1 + 1/√α)² in the limit
+        lo = 1 - 1 / (self.kappa * m_lo)
+        s_top = (self.kappa / self._l) * m_hi * (s_max * (1 + 1 / ctx.sqrt(self._a)) ** 2 + self._l)
+        hi = 1 - 1 / s_top
+        return lo, hi
+
+    def support(self, grid: int = 4000):
+        """Support intervals of the continuous part, each edge solved as an equation (double root of F)."""
+        key = ("support", grid)
+        if key not in self._memo:
+            self._memo[key] = self._support(grid)
+        return self._memo[key]
+
+    def _support(self, grid):
+        lo, hi = (float(v) for v in self.range())
+        pad = 1e-3 * (hi - lo)
+        x = np.linspace(lo - pad, hi + pad, grid)
+        dens = self.density_grid(x)
+        inside = dens > 0
+        intervals = []
+        k = 0
+        while k < grid:
+            if inside[k]:
+                j = k
+                while j + 1 < grid and inside[j + 1]:
+                    j += 1
+                intervals.append((x[max(k - 1, 0)], x[k], x[j], x[min(j + 1, grid - 1)]))
+                k = j + 1
+            else:
+                k += 1
+        edges = []
+        for out_lo, in_lo, in_hi, out_hi in intervals:
+            a = self._edge(out_lo, in_lo)
+            b = self._edge(out_hi, in_hi)
+            edges.append((a, b))
+        return edges
+
+    def _edge(self, x_out, x_in):
+        """The support edge between a grid point outside (x_out) and one inside (x_in).
+
+        Bisection (double precision) on "the fixed point has a real root" (Im δ = 0)
+        brings the bracket to ~1e-9 of its width; then the edge is solved as the equation system F = 0,
+        ∂F/∂δ = 0 in the real unknowns (w, δ) by Newton's method, to full precision.
+        """
+        ctx = self.ctx
+        F = Formulas(ctx)
+        if self._mp is None:
+            return ctx.mpf((x_out + x_in) / 2)  # dense finite d (double precision): grid resolution only
+        wz = F("spectrum.w_of_z")
+        # bisection in double precision (classification only: does δ have an imaginary part?)
+        out, inn = float(x_out), float(x_in)
+        for _ in range(30):
+            mid = (out + inn) / 2
+            if self._delta_np(np.array([mid]))[0].imag <= 1e-9:
+                out = mid
+            else:
+                inn = mid
+        out, inn = ctx.mpf(out), ctx.mpf(inn)
+        delta_out = ctx.re(self._solve_mp(ctx.mpc(wz(out)))[0])
+
+        def system(wv, dv):
+            Fv, dFv, _ = self._F(self._mp, wv, dv)
+            return [ctx.re(Fv), ctx.re(dFv)]
+
+        w0 = wz(out)
+        try:
+            w_e, _ = ctx.findroot(system, (w0, delta_out), tol=ctx.mpf(2) ** (-(ctx.prec - 20)), maxsteps=100)
+        except (ValueError, ZeroDivisionError) as exc:
+            raise SolverError(
+                "support edge (double root of the spectral fixed point)",
+                f"bisection to [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}], then 2-d Newton from w = {ctx.nstr(w0, 12)}, "
+                f"δ = {ctx.nstr(delta_out, 12)}: {exc}",
+            ) from None
+        x_e = 1 - 1 / w_e
+        width = abs(ctx.mpf(x_in) - ctx.mpf(x_out))
+        # the bisection classifies by Im δ, which is unreliable within ~1e-10 of the edge: only reject a far-off root
+        if abs(x_e - (out + inn) / 2) > width / 100:
+            raise SolverError("support edge", f"Newton converged to x = {ctx.nstr(x_e, 12)}, away from the bisected bracket [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}]")
+        return x_e
+
+    def interior_point(self, u):
+        """A point at fraction u of the first support interval (for checks)."""
+        a, b = self.support()[0]
+        return a + (b - a) * mpf(self.ctx, Fraction(u))
+
+    # ---- CDF table (double precision) for distances
+    def cdf_table(self, nodes_per_interval: int = 1500):
+        """(x, F(x)) on Chebyshev-spaced nodes of every support interval, atoms included as jumps."""
+        key = ("cdf", nodes_per_interval)
+        if key not in self._memo:
+            self._memo[key] = self._cdf_table(nodes_per_interval)
+        return self._memo[key]
+
+    def _cdf_table(self, nodes_per_interval):
+        edges = [(float(a), float(b)) for a, b in self.support()]
+        atoms = [(float(at.location), float(at.mass)) for at in self.atoms()]
+        xs, Fs = [], []
+        total = 0.0
+        pieces = sorted([("c", a, b) for a, b in edges] + [("a", x, m) for x, m in atoms], key=lambda t: t[1])
+        for kind, a, b in pieces:
+            if kind == "a":
+                xs += [a, a]
+                Fs += [total, total + b]
+                total += b
+                continue
+            t = np.linspace(0, np.pi, nodes_per_interval)
+            x = a + (b - a) * (1 - np.cos(t)) / 2
+            dens = self.density_grid(x[1:-1])
+            dens = np.concatenate([[0.0], dens, [0.0]])
+            # dx = (b − a)/2 sin t dt: the sqrt edges become smooth in t
+            integrand = dens * (b - a) / 2 * np.sin(t)
+            cum = np.concatenate([[0.0], np.cumsum((integrand[1:] + integrand[:-1]) / 2 * np.diff(t))])
+            xs += list(x)
+            Fs += list(total + cum)
+            total += cum[-1]
+        return np.array(xs), np.array(Fs), total
+
+    def as_dict(self, x_points=(), digits=None) -> dict:
+        ctx = self.ctx
+        digits = digits or max(15, ctx.dps - 12)
+        out = {
+            "kappa": decimal(ctx, self.kappa, digits),
+            "constant_diagonal": self.constant_diagonal,
+            "edges": [[decimal(ctx, a, digits), decimal(ctx, b, digits)] for a, b in self.support()],
+        }
+        atoms = self.atoms()
+        out["atom_mass"] = decimal(ctx, atoms[0].mass, digits) if len(atoms) == 1 else [decimal(ctx, a.mass, digits) for a in atoms] if atoms else "0"
+        out["atom_location"] = decimal(ctx, atoms[0].location, digits) if len(atoms) == 1 else [decimal(ctx, a.location, digits) for a in atoms] if atoms else None
+        out["density"] = {str(x): decimal(ctx, self.density(mpf(ctx, parse_x(x))), digits) for x in x_points}
+        return out
+
+
+def parse_x(x):
+    from .params import _exact
+
+    v = _exact(x)
+    if v is None or v in (INF, -INF):
+        raise InputError("x", f"must be real numbers; got {x!r}")
+    return v
+
+
+def _has_constant_limit(model, d) -> bool:
+    # at d = ∞ every model with a limit has a constant bulk diagonal (isotropic, AR(1) by Szegő, spiked → base)
+    return d == INF or model.name == "isotropic" or (model.name == "ar1" and model.boundary == "circulant")
+
+
+def _sigma_max(model, d, ctx):
+    if model.name == "ar1":
+        r = abs(float(model.rho))
+        return ctx.mpf((1 + r) / (1 - r))
+    return ctx.mpf(1)
+
+
+def _numpy_tau(model, d, res):
+    """Vectorised complex τ(κ'), τ'(κ') of the base law for the double-precision path."""
+    if model.name == "ar1" and d == INF:
+        tau = numpy_function("ar1.tau_c")
+        tau_p = numpy_function("ar1.tau_c_p")
+        r = float(model.rho)
+        return lambda k: (tau(k, r), tau_p(k, r))
+    if model.name == "ar1":
+        eig = model._eigs_circulant(d)
+        return lambda k: (np.mean(1 / (eig[None, :] + k[:, None]), axis=1), -np.mean(1 / (eig[None, :] + k[:, None]) ** 2, axis=1))
+    tau = numpy_function("isotropic.tau")
+    tau_p = numpy_function("isotropic.tau_p")
+    return lambda k: (tau(k), tau_p(k))
+
+
+def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30, perturb=0, pushforward: bool = False) -> SpectralLaw:
+    """The spectral law of Â for a model at (α, λ), at d (None: the model's default, d = ∞ when it has one)."""
+    alpha = parse("alpha", alpha)
+    lam = parse("lam", lam)
+    if lam == 0:
+        raise InputError("lam", "must be > 0 for the spectrum of the SSR matrix; got 0")
+    d = model.check_d(d)
+    ctx = mpmath.fp if dps is None else context(parse("dps", dps) + 12)
+    if dps is None:
+        ctx = context(20)  # the double path still solves κ and the edges at 20 digits
+    return SpectralLaw(model, alpha, lam, d, ctx, parse("perturb", perturb), pushforward)
+
+
+def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int = 30) -> dict:
+    """Density at the points, support edges and atoms, every digit delivered (two precisions agree)."""
+    from .precision import deliver
+
+    alpha, lam = parse("alpha", alpha), parse("lam", lam)
+    if lam == 0:
+        raise InputError("lam", "must be > 0 for the spectrum of the SSR matrix; got 0")
+    d = model.check_d(d)
+    xs = [parse_x(x) for x in xs]
+    dps = parse("dps", dps)
+
+    def compute(ctx):
+        law = SpectralLaw(model, alpha, lam, d, ctx)
+        out = {f"x{i}": law.density(mpf(ctx, x)) for i, x in enumerate(xs)}
+        for j, (a, b) in enumerate(law.support()):
+            out[f"lo{j}"], out[f"hi{j}"] = a, b
+        for j, at in enumerate(law.atoms()):
+            out[f"atom_mass{j}"], out[f"atom_loc{j}"] = at.mass, at.location
+        out["kappa"] = law.kappa
+        out["n_intervals"] = len([k for k in out if k.startswith("lo")])
+        out["n_atoms"] = len([k for k in out if k.startswith("atom_mass")])
+        return out
+
+    ctx, v = deliver(compute, dps, "the spectral density")
+    digits = dps
+    dens = {str(x): decimal(ctx, v[f"x{i}"], digits) for i, x in enumerate(xs)}
+    edges = [[decimal(ctx, v[f"lo{j}"], digits), decimal(ctx, v[f"hi{j}"], digits)] for j in range(v["n_intervals"])]
+    masses = [decimal(ctx, v[f"atom_mass{j}"], digits) for j in range(v["n_atoms"])]
+    locs = [decimal(ctx, v[f"atom_loc{j}"], digits) for j in range(v["n_atoms"])]
+    return {
+        "model": model.describe(),
+        "d": "inf" if d == INF else d,
+        "alpha": str(alpha),
+        "lam": str(lam),
+        "dps": dps,
+        "kappa": decimal(ctx, v["kappa"], digits),
+        "density": dens,
+        "edges": edges,
+        "atom_mass": masses[0] if len(masses) == 1 else masses if masses else "0",
+        "atom_location": locs[0] if len(locs) == 1 else locs if locs else None,
+    }

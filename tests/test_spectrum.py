@@ -1,0 +1,141 @@
+"""The spectrum of Â (claim C3): closed forms, branches, atoms, the push-forward, the claim itself."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+
+from rmtverify.cli import main
+from rmtverify.errors import InputError
+from rmtverify.models import make_model
+from rmtverify.simulate import spectra
+from rmtverify.spectrum import spectral_law
+
+
+def _mp_pushforward_density(ctx, x, alpha, lam):
+    """Marchenko–Pastur density pushed through φ(s) = 1 − λ/(κc₀(s+λ)), written out independently."""
+    a, l = ctx.mpf(alpha), ctx.mpf(lam)
+    b = a - a * l - 1
+    kappa = (-b + ctx.sqrt(b * b + 4 * a * a * l)) / (2 * a)
+    kc = kappa / (1 + kappa)
+    s = l / (kc * (1 - x)) - l  # φ^{-1}(x)
+    ds = l / (kc * (1 - x) ** 2)
+    g = 1 / a
+    lo, hi = (1 - ctx.sqrt(g)) ** 2, (1 + ctx.sqrt(g)) ** 2
+    if not lo < s < hi:
+        return ctx.mpf(0), kappa
+    return ctx.sqrt((hi - s) * (s - lo)) / (2 * ctx.pi * g * s) * ds, kappa
+
+
+def _digits(a, b, ctx):
+    if a == b:
+        return 99
+    return float(-ctx.log10(abs(a - b) / abs(b)))
+
+
+@pytest.mark.parametrize("alpha,lam", [("0.5", "0.05"), ("3", "0.2")])
+def test_isotropic_density_is_the_pushforward_of_marchenko_pastur_to_45_digits(cli, alpha, lam):
+    ctx = mpmath.MPContext()
+    ctx.dps = 70
+    rc, out, err = cli("density", "isotropic", "--alpha", alpha, "--lam", lam, "--dps", "50", "--json", "--x", "0.3,0.5,0.7,0.9")
+    assert rc == 0, err
+    res = json.loads(out)
+    good = 0
+    for x, val in res["density"].items():
+        ref, kappa = _mp_pushforward_density(ctx, ctx.mpf(Fraction(x).numerator) / Fraction(x).denominator, ctx.mpf(alpha), ctx.mpf(lam))
+        if ref == 0:
+            assert ctx.mpf(val) == 0
+            continue
+        assert _digits(ctx.mpf(val), ref, ctx) >= 45, (x, val, ref)
+        good += 1
+    assert good >= 2
+    # edges: φ((1 ∓ √γ)²)
+    g = 1 / ctx.mpf(alpha)
+    kc = kappa / (1 + kappa)
+    phi = lambda s: 1 - ctx.mpf(lam) / (kc * (s + ctx.mpf(lam)))  # noqa: E731
+    (lo, hi), = res["edges"]
+    assert _digits(ctx.mpf(lo), phi((1 - ctx.sqrt(g)) ** 2), ctx) >= 45
+    assert _digits(ctx.mpf(hi), phi((1 + ctx.sqrt(g)) ** 2), ctx) >= 45
+    if Fraction(alpha) < 1:
+        assert _digits(ctx.mpf(res["atom_mass"]), 1 - ctx.mpf(alpha), ctx) >= 45
+        assert _digits(ctx.mpf(res["atom_location"]), 1 - 1 / kc, ctx) >= 45
+    else:
+        assert res["atom_mass"] == "0" and res["atom_location"] is None
+
+
+def test_stieltjes_branch_is_in_the_upper_half_plane():
+    law = spectral_law(make_model("ar1", rho="0.6"), "0.7", "0.2", dps=20)
+    ctx = law.ctx
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        z = ctx.mpc(rng.uniform(-4, 1.5), rng.uniform(1e-3, 2))
+        assert ctx.im(law.g(z)) > 0
+    # a real point inside the support: the root is complex although the start is real
+    (a, b), = law.support()
+    assert law.density((a + b) / 2) > 0
+    assert law.density(b + (b - a)) == 0
+
+
+def test_density_integrates_to_one_with_atoms():
+    for model, alpha in [(make_model("isotropic"), "0.5"), (make_model("mixture", atoms="1,4", weights="0.7,0.3"), "0.5"), (make_model("ar1", rho="0.5"), "2")]:
+        law = spectral_law(model, alpha, "0.1", dps=None)
+        _, _, total = law.cdf_table()
+        assert abs(total - 1) < 1e-6, (model, total)
+
+
+def test_mixture_atoms_are_the_excess_of_each_block_over_alpha():
+    law = spectral_law(make_model("mixture", atoms="1,4", weights="0.7,0.3"), "0.5", "0.1", dps=20)
+    atoms = law.atoms()
+    assert len(atoms) == 1 and abs(atoms[0].mass - mpmath.mpf("0.2")) < 1e-15
+    none = spectral_law(make_model("mixture", atoms="1,4"), "2", "0.1", dps=20)
+    assert none.atoms() == []
+
+
+def test_pushforward_holds_for_constant_diagonal_and_fails_for_a_mixture():
+    from rmtverify.claims.spectrum import _ks_tables, theory_tables
+
+    iso = spectral_law(make_model("isotropic"), "2", "0.1", dps=None)
+    assert iso.constant_diagonal
+    mix = make_model("mixture", atoms="1,4")
+    full = theory_tables(spectral_law(mix, "2", "0.1", dps=None))
+    pf = theory_tables(spectral_law(mix, "2", "0.1", dps=None, pushforward=True))
+    assert _ks_tables(full, pf) > 0.1
+    # and the Monte Carlo sides with the full law
+    _, eigs = spectra(mix, "2", "0.1", 256, 4, 0, None, "test")
+    from rmtverify.claims.spectrum import _ks
+
+    assert np.mean([_ks(ev, full.x, full.F) for ev in eigs]) < 0.03 < np.mean([_ks(ev, pf.x, pf.F) for ev in eigs])
+
+
+def test_perturbed_equation_moves_the_law():
+    a = spectral_law(make_model("isotropic"), "2", "0.1", dps=20)
+    b = spectral_law(make_model("isotropic"), "2", "0.1", dps=20, perturb="0.01")
+    z = a.ctx.mpc(0, 1)
+    assert abs(a.g(z) - b.g(z)) > 1e-4
+
+
+def test_density_rejects_bad_input(cli):
+    rc, out, err = cli("density", "isotropic", "--alpha", "2", "--lam", "0")
+    assert rc == 2 and "lam" in err
+    rc, out, err = cli("density", "isotropic", "--alpha", "2", "--lam", "0.1", "--x", "abc")
+    assert rc == 2 and "x" in err
+    with pytest.raises(InputError):
+        spectral_law(make_model("isotropic"), "-1", "0.1")
+
+
+def test_spectrum_quick_passes_and_detects_a_one_percent_error(tmp_path):
+    cache = str(tmp_path / "cache")
+    good = main(["verify", "spectrum", "--quick", "--out", str(tmp_path / "good"), "--cache-dir", cache, "--quiet"])
+    bad = main(["verify", "spectrum", "--quick", "--out", str(tmp_path / "bad"), "--cache-dir", cache, "--quiet", "--perturb", "0.01"])
+    assert good == 0 and bad == 1
+    data = json.loads((tmp_path / "bad" / "spectrum.json").read_text())
+    for cfg in data["configs"]:
+        assert cfg["observables"]["stieltjes_re"]["verdict"]["status"] == "FAIL" or cfg["observables"]["stieltjes_im"]["verdict"]["status"] == "FAIL"
+    ok = json.loads((tmp_path / "good" / "spectrum.json").read_text())
+    holds = {c["config"]: c["pushforward"]["holds"] for c in ok["configs"]}
+    assert holds["mixture-a2"] is False and holds["isotropic-a2"] is True and holds["ar1-a2"] is True
+    assert (tmp_path / "good" / "spectrum-mixture-a2.png").exists()
