@@ -214,7 +214,20 @@ def build() -> Derivation:
     P = sp.sqrt(1 - rho**2 + kc * (1 - rho) ** 2) * sp.sqrt(1 - rho**2 + kc * (1 + rho) ** 2)
     tau_c = (2 * (1 - rho**4) + kc * (1 - rho**2) ** 2) / (P * (P + 1 - rho**2))
     tau_c_res = 1 / kc - (1 - rho**2) / (kc * P)
+    # real κ < −f_max (BBP: κ = 1/m̃ with m̃ ∈ (−1/f_max, 0)): the product branch is −√Δ² there
+    kl = sp.Symbol("kappa_l", negative=True)
+    tau_left = 1 / kl + (1 - rho**2) / (kl * sp.sqrt(D2.subs(kappa, kl)))
     steps += [
+        Step(
+            "tau-left-quadrature",
+            "For real κ < −f_max = −(1+|ρ|)/(1−|ρ|), τ(κ) = 1/κ + (1−ρ²)/(κ√Δ²) (the product branch is −√Δ² "
+            "there), equal to (1/π)∫₀^π dω/(f(ω) + κ) by quadrature at 50 digits.",
+            0,
+            0,
+            symbolic=False,
+            numeric=_numeric_tau_left(tau_left, kl),
+            domain={rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), sp.Symbol("excess"): (sp.Rational(1, 100), 5)},
+        ),
         Step(
             "product-branch",
             "(1 − ρ² + κ(1−ρ)²)(1 − ρ² + κ(1+ρ)²) = Δ²: Δ is the product of two principal roots, "
@@ -244,6 +257,11 @@ def build() -> Derivation:
     ]
 
     results = {
+        "tau_left": Result(tau_left, (kl, rho), "τ(κ) for real κ < −f_max"),
+        "tau_left_p": Result(sp.diff(tau_left, kl), (kl, rho), "τ'(κ) for real κ < −f_max"),
+        "tau_left_pp": Result(sp.diff(tau_left, kl, 2), (kl, rho), "τ''(κ) for real κ < −f_max"),
+        "f_max": Result((1 + sp.Abs(rho)) / (1 - sp.Abs(rho)), (rho,), "top of the symbol"),
+        "f_zero": Result((1 + rho) / (1 - rho), (rho,), "f(0): the eigenvalue of the flat direction"),
         "tau_c": Result(tau_c, (kc, rho), "τ(κ) for complex κ, stable form, product branch"),
         "tau_c_p": Result(sp.diff(tau_c, kc), (kc, rho), "τ'(κ) for complex κ"),
         "tau_c_res": Result(tau_c_res, (kc, rho), "τ(κ) for complex κ, residue form (far from 0)"),
@@ -341,6 +359,19 @@ def _numeric_periodic_eigs(periodic, f):
             sym = ctx.mpf(str(sp.N(f.subs({rho: r, omega: 2 * sp.pi * j / dd}), 70)))
             worst = max(worst, abs(eig - sym))
         return worst, 0
+
+    return check
+
+
+def _numeric_tau_left(tau_left, kl):
+    def check(point, ctx):
+        r = _mp(ctx, point[rho])
+        f_max = (1 + abs(r)) / (1 - abs(r))
+        k = -f_max - _mp(ctx, point[sp.Symbol("excess")])
+        quad = ctx.quad(lambda w: 1 / ((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2) + k), [0, ctx.pi / 4, ctx.pi / 2, ctx.pi]) / ctx.pi
+        kr = sp.nsimplify(sp.Float(str(k), 80), rational=True)
+        closed = sp.N(tau_left.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kl: kr}), 70)
+        return quad, ctx.mpf(str(closed))
 
     return check
 

@@ -1,20 +1,35 @@
-"""BBP outliers of S and of the SSR matrix for spikes on the isotropic base (derivation bbp).
+"""BBP outliers of the sample covariance S and of the SSR matrix Â (claim C4; derivation bbp).
 
-The threshold solves ψ'(ℓ_c) = 0 for ℓ above the population spectrum, where
-ψ(ℓ) = ℓ(1 + γ∫ t/(ℓ − t) dH) is evaluated atom by atom from the
-derivation's results; it is found by Newton's method safeguarded by
-bisection (ψ' is increasing there, so the root is unique), not taken from a
-closed form, so the closed form θ_c = 1/√α is an independent check.
-For the SSR matrix with a delocalised spike the eigenvalue map
-φ(s) = 1 − λ/(κc₀(s + λ)) is increasing, so the threshold is the same and
-the location is φ(ψ(ℓ)).
+Spiked models Σ = Σ₀ + θvvᵀ on an isotropic or AR(1) base, with a flat,
+random or e1 spike direction. Everything is parametrised by the companion
+Stieltjes transform m̃ (derivation bbp):
+
+- the top bulk edge is z(m̃_c), where m̃_c is the zero of z'(m̃) in
+  (−1/t_max, 0), found by Newton's method safeguarded by bisection;
+- θ_c = −1/(m̃_c q_v(m̃_c)), with q_v = 1/(1 + m̃t₀) when v is an eigenvector
+  of Σ₀ (isotropic base; flat spike on AR(1), t₀ = f(0)) and q_v = q_H, the
+  base law's ∫dH/(1+m̃t), for a random spike on AR(1);
+- above θ_c the outlier solves 1 + θm̃q_v(m̃) = 0 on (m̃_c, 0), its location is
+  z(m̃) and its squared overlap the residue q_v z'/(zθ(m̃q_v)').
+
+For Â, a delocalised spike leaves diag R constant, so Â's outlier is
+φ(s) = 1 − λ/(κc₀(s + λ)) of S's with the same θ_c; an e1 spike on the
+isotropic base has its own threshold (closed form, possibly ∞) and outlier
+equation h(w) = 0 above M's top edge.
+
+``--perturb ε`` (``perturb=``) puts a deliberate error into the outlier
+equation, θ → (1+ε)θ, for the verifier's self-test.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import decimal as _decimal
+from dataclasses import dataclass, field
 from fractions import Fraction
 
+import mpmath
+
+from .certify import ArbContext, flint_precision, interval_newton, to_arb
 from .errors import InputError, SolverError
 from .formulas import Formulas
 from .models import make_model
@@ -22,148 +37,365 @@ from .params import INF, choice, parse
 from .precision import decimal, deliver, mpf
 from .theory import solve_kappa
 
+BASES = ("isotropic", "ar1")
+SPIKES = ("flat", "random", "e1")
 MATRICES = ("sample", "ssr")
-#: population spectral law of the isotropic base, as (weight, atom)
-ISOTROPIC_H = ((Fraction(1), Fraction(1)),)
 
 
 @dataclass(frozen=True)
-class Threshold:
-    theta_c: object
-    ell_c: object
-    matrix: str
+class Problem:
+    base: str
+    rho: Fraction | None
+    spike: str
     alpha: Fraction
     lam: Fraction | None
-    dps: int
-    ctx: object
+    matrix: str
+    perturb: Fraction = Fraction(0)
 
-    def as_dict(self) -> dict:
-        out = {"theta_c": decimal(self.ctx, self.theta_c, self.dps), "matrix": self.matrix, "alpha": str(self.alpha), "dps": self.dps, "certified": False}
+    @property
+    def eigen_spike(self) -> bool:
+        """v is an eigenvector of Σ₀ (so q_v = 1/(1 + m̃t₀))."""
+        return self.base == "isotropic" or self.spike == "flat"
+
+    def describe(self) -> dict:
+        out = {"base": self.base, "spike": self.spike, "alpha": str(self.alpha), "matrix": self.matrix}
+        if self.rho is not None:
+            out["rho"] = str(self.rho)
         if self.lam is not None:
             out["lam"] = str(self.lam)
+        if self.perturb:
+            out["perturb"] = str(self.perturb)
         return out
 
 
-@dataclass(frozen=True)
+def problem(base="isotropic", spike="flat", alpha=None, lam=None, matrix="sample", rho=None, perturb=0) -> Problem:
+    base = choice("base", base, BASES)
+    spike = choice("spike", spike, SPIKES)
+    matrix = choice("matrix", matrix, MATRICES)
+    alpha = parse("alpha", alpha)
+    rho = parse("rho", rho) if base == "ar1" else None
+    if base == "ar1" and rho is None:
+        raise InputError("rho", "is required for the AR(1) base")
+    if base == "isotropic" and rho is not None:
+        raise InputError("rho", "applies only to the AR(1) base (--base ar1)")
+    if matrix == "ssr":
+        if lam is None:
+            raise InputError("lam", "is required for the SSR matrix (matrix = 'ssr')")
+        lam = parse("lam", lam)
+        if lam == 0:
+            raise InputError("lam", "must be > 0 for the SSR matrix; got 0")
+    else:
+        lam = parse("lam", lam) if lam is not None else None
+    if spike == "e1" and base != "isotropic":
+        raise InputError(
+            "spike",
+            "e1 spikes are supported on the isotropic base only: on AR(1) a localised spike changes diag R on an "
+            "exponentially decaying neighbourhood of the coordinate, not in rank one (use flat or random)",
+        )
+    return Problem(base, rho, spike, alpha, lam, matrix, parse("perturb", perturb))
+
+
+class _Law:
+    """q_H, q_v and z(m̃) with derivatives for one problem, in one context (mpmath or arb)."""
+
+    def __init__(self, prob: Problem, ctx, num):
+        self.F = F = Formulas(ctx)
+        self.num = num  # exact rational → number of the context
+        self.a = num(prob.alpha)
+        self.prob = prob
+        if prob.base == "isotropic":
+            self._qH = lambda m: F("bbp.q_iso")(m)
+            self._qH_p = lambda m: F("bbp.q_iso_p")(m)
+            self._qH_pp = lambda m: F("bbp.q_iso_pp")(m)
+            self.t_max = num(1)
+            self.t0 = num(1)
+        else:
+            r = num(prob.rho)
+            self._qH = lambda m: F("bbp.q_ar1")(m, r)
+            self._qH_p = lambda m: F("bbp.q_ar1_p")(m, r)
+            self._qH_pp = lambda m: F("bbp.q_ar1_pp")(m, r)
+            self.t_max = F("ar1.f_max")(r)
+            self.t0 = F("ar1.f_zero")(r)
+
+    def z(self, m):
+        return self.F("bbp.z_generic")(m, self.a, self._qH(m))
+
+    def zp(self, m):
+        return self.F("bbp.z_generic_p")(m, self.a, self._qH(m), self._qH_p(m))
+
+    def zpp(self, m):
+        return self.F("bbp.z_generic_pp")(m, self.a, self._qH(m), self._qH_p(m), self._qH_pp(m))
+
+    def qv(self, m):
+        return self.F("bbp.q_eigen")(m, self.t0) if self.prob.eigen_spike else self._qH(m)
+
+    def qv_p(self, m):
+        return self.F("bbp.q_eigen_p")(m, self.t0) if self.prob.eigen_spike else self._qH_p(m)
+
+
+def _newton_bracket(f, fp, lo, hi, ctx, what):
+    """The root of f on (lo, hi) with f(lo) < 0 < f(hi): Newton's method safeguarded by bisection."""
+    x = (lo + hi) / 2
+    tol = ctx.mpf(2) ** (-(ctx.prec - 8))
+    steps = 100 + 2 * ctx.prec
+    for _ in range(steps):
+        g = f(x)
+        if g < 0:
+            lo = x
+        else:
+            hi = x
+        dg = fp(x)
+        x_new = x - g / dg if dg != 0 else (lo + hi) / 2
+        if not lo < x_new < hi:
+            x_new = (lo + hi) / 2
+        step = abs(x_new - x)
+        x = x_new
+        if step <= tol * abs(x) or hi - lo <= tol * abs(x):
+            return x
+    raise SolverError(what, f"Newton's method safeguarded by bisection, {steps} steps at {ctx.prec} bits; bracket [{ctx.nstr(lo, 15)}, {ctx.nstr(hi, 15)}]")
+
+
+def _critical_mt(law: _Law, ctx):
+    """m̃_c: the zero of z' in (−1/t_max, 0) (the top edge of the bulk)."""
+    left = -1 / law.t_max
+    lo = None
+    for j in range(1, 200):
+        m = left * (1 - ctx.mpf(2) ** -j)
+        if law.zp(m) < 0:
+            lo = m
+            break
+    hi = None
+    for j in range(1, 200):
+        m = left * ctx.mpf(2) ** -j
+        if law.zp(m) > 0:
+            hi = m
+            break
+    if lo is None or hi is None or not lo < hi:
+        raise SolverError("top edge z'(m̃) = 0", f"no sign change of z' found on (−1/t_max, 0) = ({ctx.nstr(left, 10)}, 0) by geometric scans")
+    return _newton_bracket(law.zp, law.zpp, lo, hi, ctx, "top edge z'(m̃) = 0")
+
+
+def _ssr_scale(prob: Problem, ctx):
+    """κ and c₀ = τ(κ) of the base at d = ∞ (Â's eigenvalue map needs κc₀)."""
+    base = make_model("isotropic") if prob.base == "isotropic" else make_model("ar1", rho=prob.rho)
+    res = base.resolvent(INF, ctx)
+    kappa = solve_kappa(res, prob.alpha, prob.lam, ctx)
+    return kappa, res.trace(kappa)[0]
+
+
+def _theta_c(prob: Problem, ctx) -> dict:
+    """θ_c (ctx number or None for ∞), the critical m̃ and the reason when there is no outlier."""
+    law = _Law(prob, ctx, lambda q: mpf(ctx, q))
+    eps = mpf(ctx, prob.perturb)
+    if prob.matrix == "ssr" and prob.spike == "e1":
+        kappa, _ = _ssr_scale(prob, ctx)
+        a, l = law.a, mpf(ctx, prob.lam)
+        den = law.F("bbp.e1_denominator")(a, l, kappa)
+        if den <= 0:
+            return {"theta_c": None, "kappa": kappa, "reason": _e1_reason(ctx, a, l, kappa)}
+        return {"theta_c": law.F("bbp.e1_theta_c")(a, l, kappa) / (1 + eps), "kappa": kappa}
+    m_c = _critical_mt(law, ctx)
+    return {"theta_c": law.F("bbp.theta_c")(m_c, law.qv(m_c)) / (1 + eps), "m_c": m_c}
+
+
+def _e1_reason(ctx, a, l, kappa) -> str:
+    g = 1 / a
+    bound = ctx.sqrt(g) + l / (1 + ctx.sqrt(g))
+    return (
+        f"no outlier separates for any θ: κ = {ctx.nstr(kappa, 8)} ≤ √γ + λ/(1+√γ) = {ctx.nstr(bound, 8)}, so the "
+        "localised spike's gain in M = D̄^{1/2}(S+λ)D̄^{1/2} saturates below the top edge (derivation bbp, step e1-no-outlier)"
+    )
+
+
+@dataclass
+class Threshold:
+    problem: Problem
+    theta_c: object  # ctx number, or None for ∞
+    dps: int
+    ctx: object
+    reason: str = ""
+    lo: str | None = None
+    hi: str | None = None
+    certified: bool = False
+
+    def as_dict(self) -> dict:
+        out = {**self.problem.describe(), "dps": self.dps}
+        if self.theta_c is None:
+            out.update(theta_c="inf", reason=self.reason)
+        else:
+            out["theta_c"] = decimal(self.ctx, self.theta_c, self.dps)
+        out["certified"] = self.certified
+        if self.lo is not None:
+            out.update(theta_c_lo=self.lo, theta_c_hi=self.hi)
+        return out
+
+
+def threshold(alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, certify: bool = False, perturb=0) -> Threshold:
+    """θ_c for S or Â at d = ∞, with every digit delivered; ``certify`` adds a ball-arithmetic enclosure."""
+    prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
+    dps = parse("dps", dps)
+
+    ctx, vals = deliver(lambda c: _threshold_values(prob, c), dps, "the BBP threshold")
+    th = Threshold(prob, vals["theta_c"], dps, ctx, reason=vals["reason"])
+    if certify and th.theta_c is not None:
+        th.lo, th.hi = _certify(prob, dps)
+        th.certified = True
+    return th
+
+
+def _threshold_values(prob, ctx):
+    res = _theta_c(prob, ctx)
+    # the reason quotes numbers at the working precision: compare it only by whether it exists
+    return {"theta_c": res["theta_c"], "reason": res.get("reason", ""), "infinite": res["theta_c"] is None}
+
+
+def _certify(prob: Problem, dps: int) -> tuple[str, str]:
+    """An interval [lo, hi] proven to contain θ_c, of width ≤ 10^-(dps−5) max(1, θ_c), as outward-rounded decimals."""
+    bits = int((dps + 25) * 3.33) + 32
+    ctx = mpmath.MPContext()
+    ctx.prec = bits + 40
+    res = _theta_c(prob, ctx)
+    with flint_precision(bits):
+        arb = ArbContext()
+        law = _Law(prob, arb, lambda q: _arb_rational(q))
+        eps = _arb_rational(prob.perturb)
+        if prob.matrix == "ssr" and prob.spike == "e1":
+            a, l = law.a, _arb_rational(prob.lam)
+            kappa = law.F("isotropic.kappa")(a, l)  # the positive root of the κ quadratic, in balls
+            if not law.F("bbp.e1_denominator")(a, l, kappa) > 0:
+                raise SolverError("certified θ_c", "the sign of the e1 denominator could not be decided in ball arithmetic")
+            ball = law.F("bbp.e1_theta_c")(a, l, kappa) / (1 + eps)
+        else:
+            m_c = to_arb(res["m_c"])
+            target = _pow2(-(bits - 24)) * abs(m_c)
+            X = interval_newton(law.zp, law.zpp, m_c, abs(m_c) * _pow2(-(ctx.prec - 60)), target)
+            ball = law.F("bbp.theta_c")(X, law.qv(X)) / (1 + eps)
+        lo, hi = _arb_to_decimal(ball.lower(), dps + 6, "down"), _arb_to_decimal(ball.upper(), dps + 6, "up")
+    width = _decimal.Decimal(hi) - _decimal.Decimal(lo)
+    limit = _decimal.Decimal(10) ** (-(dps - 5)) * max(_decimal.Decimal(1), abs(_decimal.Decimal(hi)))
+    if width > limit:
+        raise SolverError("certified θ_c", f"enclosure [{lo}, {hi}] is wider than 1e-{dps - 5} at {bits} bits")
+    return lo, hi
+
+
+def _pow2(k):
+    import flint
+
+    return flint.arb(2) ** k
+
+
+def _arb_rational(q):
+    import flint
+
+    q = Fraction(q)
+    return flint.arb(flint.fmpq(q.numerator, q.denominator))
+
+
+def _arb_to_decimal(x, digits: int, direction: str) -> str:
+    """An exact arb midpoint (here an endpoint) as a decimal string rounded outward."""
+    man, exp = x.mid().man_exp()
+    man, exp = int(man), int(exp)
+    with _decimal.localcontext() as dc:
+        dc.prec = max(digits + 10, len(str(abs(man))) + abs(exp) + 10)
+        exact = _decimal.Decimal(man) * (_decimal.Decimal(2) ** exp)
+        if exact == 0:
+            return "0"
+        q = _decimal.Decimal(1).scaleb(exact.adjusted() - digits + 1)
+        rounded = exact.quantize(q, rounding=_decimal.ROUND_FLOOR if direction == "down" else _decimal.ROUND_CEILING)
+        return str(rounded)
+
+
+@dataclass
 class Outlier:
+    problem: Problem
+    theta: Fraction
     location: object
     overlap: object
     bulk_edge: object
     separated: bool
-    matrix: str
     dps: int
     ctx: object
+    theta_c: object = None
+    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
+            **self.problem.describe(),
+            "theta": str(self.theta),
             "location": decimal(self.ctx, self.location, self.dps),
             "overlap": decimal(self.ctx, self.overlap, self.dps),
             "bulk_edge": decimal(self.ctx, self.bulk_edge, self.dps),
             "separated": self.separated,
-            "matrix": self.matrix,
+            "theta_c": "inf" if self.theta_c is None else decimal(self.ctx, self.theta_c, self.dps),
         }
 
 
-class _Psi:
-    """ψ, ψ', ψ'' for an atomic H, in one context."""
-
-    def __init__(self, alpha, ctx, H=ISOTROPIC_H):
-        F = Formulas(ctx)
-        self.ctx = ctx
-        self.a = mpf(ctx, alpha)
-        self.H = [(mpf(ctx, w), mpf(ctx, t)) for w, t in H]
-        self.t_max = max(t for _, t in self.H)
-        self._psi, self._psi_p, self._psi_pp = F("bbp.psi_atom"), F("bbp.psi_atom_p"), F("bbp.psi_atom_pp")
-
-    def psi(self, ell):
-        return self.ctx.fsum(w * self._psi(ell, t, self.a) for w, t in self.H)
-
-    def psi_p(self, ell):
-        return self.ctx.fsum(w * self._psi_p(ell, t, self.a) for w, t in self.H)
-
-    def psi_pp(self, ell):
-        return self.ctx.fsum(w * self._psi_pp(ell, t, self.a) for w, t in self.H)
-
-    def ell_c(self):
-        """The unique zero of the increasing ψ' on (t_max, ∞)."""
-        ctx = self.ctx
-        lo = self.t_max  # ψ' → −∞ as ℓ → t_max+
-        hi = self.t_max * (1 + ctx.sqrt(1 / self.a)) + 1  # ψ' > 0 here (each atom term is bounded)
-        x = (lo + hi) / 2
-        tol = ctx.mpf(2) ** (-(ctx.prec - 6))
-        for _ in range(100 + 2 * ctx.prec):
-            g = self.psi_p(x)
-            if g < 0:
-                lo = x
-            else:
-                hi = x
-            dg = self.psi_pp(x)
-            x_new = x - g / dg if dg > 0 else (lo + hi) / 2
-            if not lo < x_new < hi:
-                x_new = (lo + hi) / 2
-            step = abs(x_new - x)
-            x = x_new
-            if step <= tol * x or hi - lo <= tol * x:
-                return x
-        raise SolverError("BBP threshold ψ'(ℓ) = 0", f"Newton's method safeguarded by bisection on ({ctx.nstr(self.t_max, 10)}, inf), {100 + 2 * ctx.prec} iterations; last ℓ = {ctx.nstr(x, 20)}")
+def _outlier_values(prob: Problem, theta: Fraction, ctx) -> dict:
+    law = _Law(prob, ctx, lambda q: mpf(ctx, q))
+    eps = mpf(ctx, prob.perturb)
+    th = mpf(ctx, theta)
+    th_eff = (1 + eps) * th
+    tc = _theta_c(prob, ctx)
+    if prob.matrix == "ssr" and prob.spike == "e1":
+        return _e1_outlier(prob, law, ctx, th, eps, tc)
+    m_c = tc["m_c"]
+    edge = law.z(m_c)
+    separated = th > tc["theta_c"]
+    if separated:
+        E = lambda m: law.F("bbp.outlier_eq")(m, th, law.qv(m), eps)  # noqa: E731
+        Ep = lambda m: th_eff * (law.qv(m) + m * law.qv_p(m))  # noqa: E731  (d/dm̃ of 1 + θm̃q_v)
+        m = _newton_bracket(E, Ep, m_c, ctx.mpf(0) - ctx.mpf(2) ** (-(ctx.prec // 2)) * abs(m_c), ctx, "outlier equation 1 + θm̃q_v(m̃) = 0")
+        loc = law.z(m)
+        ov = law.F("bbp.overlap")(m, loc, th_eff, law.qv(m), law.qv_p(m), law.zp(m))
+    else:
+        loc, ov = edge, ctx.mpf(0)
+    if prob.matrix == "ssr":
+        kappa, c0 = _ssr_scale(prob, ctx)
+        phi = law.F("bbp.ssr_map")
+        l = mpf(ctx, prob.lam)
+        loc, edge = phi(loc, l, kappa, c0), phi(edge, l, kappa, c0)
+    return {"location": loc, "overlap": ov, "bulk_edge": edge, "separated": bool(separated), "theta_c": tc["theta_c"]}
 
 
-def _ssr_scale(alpha, lam, ctx):
-    """κ c₀ for the isotropic base at d = ∞ (c₀ = τ(κ))."""
-    res = make_model("isotropic").resolvent(INF, ctx)
-    kappa = solve_kappa(res, alpha, lam, ctx)
-    return kappa, res.trace(kappa)[0]
+def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
+    F = law.F
+    a, l, kappa = law.a, mpf(ctx, prob.lam), tc["kappa"]
+    w_e = F("bbp.e1_w_edge")(a, l, kappa)
+    edge = 1 - 1 / w_e  # Â's eigenvalue 1 − 1/s of M's edge s = w_e
+    separated = tc["theta_c"] is not None and th > tc["theta_c"]
+    if not separated:
+        return {"location": edge, "overlap": ctx.mpf(0), "bulk_edge": edge, "separated": False, "theta_c": tc["theta_c"]}
+
+    def h(wv):
+        return F("bbp.e1_h")(wv, F("bbp.b_iso")(wv, a, l, kappa), th, l, kappa, eps)
+
+    def hp(wv):
+        return F("bbp.e1_h_w")(wv, F("bbp.b_iso")(wv, a, l, kappa), th, l, kappa, eps, F("bbp.b_iso_w")(wv, a, l, kappa))
+
+    lo = w_e * (1 + ctx.mpf(2) ** (-(ctx.prec // 2)))
+    hi = 2 * w_e
+    for _ in range(200):
+        if h(hi) < 0:
+            break
+        hi *= 2
+    # h decreases through 0 on (lo, hi): root of −h with −h(lo) < 0 < −h(hi)
+    wv = _newton_bracket(lambda x: -h(x), lambda x: -hp(x), lo, hi, ctx, "e1 outlier equation h(w) = 0")
+    d11 = F("bbp.e1_D11")((1 + eps) * th, l, kappa)
+    c0 = F("isotropic.tau")(kappa)
+    db = kappa / l * c0  # D̄ = (κ/λ) diag R in the bulk
+    u2 = -1 / (d11 * hp(wv))
+    return {"location": 1 - 1 / wv, "overlap": F("bbp.e1_overlap")(d11, db, u2), "bulk_edge": edge, "separated": True, "theta_c": tc["theta_c"]}
 
 
-def threshold(alpha, lam=None, matrix: str = "sample", dps: int = 30) -> Threshold:
-    """θ_c for a delocalised spike Σ = I + θvvᵀ, for S or for the SSR matrix Â."""
-    alpha = parse("alpha", alpha)
-    matrix = choice("matrix", matrix, MATRICES)
-    if matrix == "ssr":
-        if lam is None:
-            raise InputError("lam", "is required for the SSR matrix (matrix = 'ssr')")
-        lam = parse("lam", lam)
-        if lam == 0:
-            raise InputError("lam", "must be > 0 for the SSR matrix; got 0")
-
-    def compute(ctx):
-        ell_c = _Psi(alpha, ctx).ell_c()
-        # the spike adds θ to the base eigenvalue 1; for Â the map φ is increasing (step ssr-map-increasing)
-        return {"ell_c": ell_c, "theta_c": ell_c - 1}
-
-    ctx, vals = deliver(compute, dps, "the BBP threshold")
-    return Threshold(vals["theta_c"], vals["ell_c"], matrix, alpha, lam if matrix == "ssr" else None, parse("dps", dps), ctx)
-
-
-def outlier(theta, alpha, lam=None, matrix: str = "sample", dps: int = 30) -> Outlier:
-    """Outlier location, squared overlap with the spike, and bulk edge (overlap 0 below θ_c)."""
+def outlier(theta, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> Outlier:
+    """Outlier location, squared overlap |⟨û, v⟩|² (û: unit right eigenvector) and bulk edge; overlap 0 below θ_c."""
+    prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
     theta = parse("theta", theta)
-    alpha = parse("alpha", alpha)
-    matrix = choice("matrix", matrix, MATRICES)
-    if matrix == "ssr":
-        if lam is None:
-            raise InputError("lam", "is required for the SSR matrix (matrix = 'ssr')")
-        lam = parse("lam", lam)
-        if lam == 0:
-            raise InputError("lam", "must be > 0 for the SSR matrix; got 0")
+    dps = parse("dps", dps)
 
     def compute(ctx):
-        P = _Psi(alpha, ctx)
-        ell_c = P.ell_c()
-        edge = P.psi(ell_c)
-        ell = 1 + mpf(ctx, theta)
-        separated = ell > ell_c
-        if separated:
-            loc = P.psi(ell)
-            ov = Formulas(ctx)("bbp.overlap")(ell, loc, P.psi_p(ell))
-        else:
-            loc, ov = edge, ctx.mpf(0)  # below θ_c the top eigenvalue sticks to the edge
-        if matrix == "ssr":
-            kappa, c0 = _ssr_scale(alpha, lam, ctx)
-            phi = Formulas(ctx)("bbp.ssr_map")
-            l = mpf(ctx, lam)
-            loc, edge = phi(loc, l, kappa, c0), phi(edge, l, kappa, c0)
-        return {"location": loc, "overlap": ov, "bulk_edge": edge, "separated": bool(separated)}
+        v = _outlier_values(prob, theta, ctx)
+        return {"location": v["location"], "overlap": v["overlap"], "bulk_edge": v["bulk_edge"], "separated": v["separated"], "theta_c": v["theta_c"]}
 
     ctx, vals = deliver(compute, dps, "the BBP outlier")
-    return Outlier(vals["location"], vals["overlap"], vals["bulk_edge"], vals["separated"], matrix, parse("dps", dps), ctx)
+    return Outlier(prob, theta, vals["location"], vals["overlap"], vals["bulk_edge"], vals["separated"], dps, ctx, vals["theta_c"])

@@ -6,6 +6,9 @@
     rmtverify report [--quick] [--out DIR]
     rmtverify derive [NAME] [--json] [--out DIR]
     rmtverify density MODEL [model options] --alpha A --lam L [--d N|inf] [--x X1,X2,...] [--dps P] [--json]
+    rmtverify threshold spiked [--base isotropic|ar1 --rho R] [--spike flat|random|e1] --alpha A --lam L
+                       [--matrix ssr|sample] [--dps P] [--certify] [--json]
+    rmtverify outlier spiked ... --theta T [--json]
 
 Exit codes: 0 success or PASS; 1 FAIL (or INCONCLUSIVE); 2 bad usage or bad
 input (one message naming the parameter and its allowed range, no
@@ -101,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="every implemented claim and the derivations, plus reports/index.md")
     r.add_argument("--quick", action="store_true")
+    r.add_argument("--jobs", default=None, help=_help("jobs") + " (default: min(2, number of cores))")
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
     _run_options(r)
@@ -114,6 +118,22 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--x", default="", help="comma-separated points at which to print the density")
     q.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
     q.add_argument("--json", action="store_true")
+
+    for cmd, helptext in (("threshold", "BBP threshold θ_c of S or Â (claim C4)"), ("outlier", "BBP outlier location, overlap and bulk edge (claim C4)")):
+        b = sub.add_parser(cmd, help=helptext)
+        b.add_argument("model", choices=("spiked",))
+        b.add_argument("--base", default="isotropic", help="isotropic | ar1 (default isotropic)")
+        b.add_argument("--rho", default=None, help="ar1 base: " + _help("rho"))
+        b.add_argument("--spike", default="flat", help="flat | random | e1 (default flat)")
+        b.add_argument("--alpha", required=True, help=_help("alpha"))
+        b.add_argument("--lam", default=None, help="ridge penalty, a real number in (0, inf); required with --matrix ssr")
+        b.add_argument("--matrix", default="ssr", help="ssr (Â, default) | sample (S)")
+        b.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+        b.add_argument("--json", action="store_true")
+        if cmd == "threshold":
+            b.add_argument("--certify", action="store_true", help="add an interval proven (ball arithmetic) to contain θ_c")
+        else:
+            b.add_argument("--theta", required=True, help=_help("theta"))
 
     d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
     d.add_argument("name", nargs="?", default=None)
@@ -190,26 +210,68 @@ def cmd_verify(args) -> int:
     return EXIT_OK if outcome.status == "PASS" else EXIT_FAIL
 
 
-def cmd_report(args) -> int:
-    from .claims import CLAIMS, run_claim
+def _report_task(name: str, options):
+    """One unit of ``rmtverify report`` (derivations or a claim), run in a worker process."""
+    import time as _time
+
+    from .claims import run_claim
     from .derive import run_derivations, write_report
+
+    if name == "derivations":
+        started = _time.time()
+        reps = run_derivations()
+        write_report(reps, options.out, started)
+        ok = all(r.ok for r in reps)
+        return {"name": "derivations", "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if ok else "FAIL", "summary": f"{sum(r.ok for r in reps)}/{len(reps)} derivations pass"}
+    outcome = run_claim(name, options)
+    return {"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary}
+
+
+def cmd_report(args) -> int:
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import os
+
+    from .claims import CLAIMS
     from .report import write_index
 
     started = time.time()
     opts = _options(args)
-    entries = []
-    reps = run_derivations()
-    write_report(reps, opts.out, started)
-    der_ok = all(r.ok for r in reps)
-    entries.append({"name": "derivations", "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if der_ok else "FAIL", "summary": f"{sum(r.ok for r in reps)}/{len(reps)} derivations pass"})
-    print(f"derivations: {entries[-1]['status']}", flush=True)
-    for name in CLAIMS:
-        outcome = run_claim(name, opts)
-        entries.append({"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary})
-        print(f"{name} ({outcome.spec}): {outcome.status} — {outcome.summary}", flush=True)
-    index = write_index(opts.out, entries, started)
+    Path(opts.out).mkdir(parents=True, exist_ok=True)
+    names = ["derivations", *CLAIMS]
+    jobs = parse("jobs", args.jobs) if args.jobs is not None else min(2, os.cpu_count() or 1)
+    entries = {}
+    if jobs == 1:
+        for name in names:
+            entries[name] = _report_task(name, opts)
+            print(f"{name}: {entries[name]['status']} — {entries[name]['summary']}", flush=True)
+    else:
+        # one BLAS thread per worker: the workers, not BLAS, use the cores (no oversubscription)
+        env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        os.environ.update({k: "1" for k in env})
+        try:
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+                # longest first, so the pool drains evenly
+                order = sorted(names, key=lambda n: -_EXPECTED_SECONDS.get(n, 30))
+                futures = {pool.submit(_report_task, name, opts): name for name in order}
+                for fut in cf.as_completed(futures):
+                    e = fut.result()
+                    entries[e["name"]] = e
+                    print(f"{e['name']}: {e['status']} — {e['summary']}", flush=True)
+        finally:
+            for k, v in env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    ordered = [entries[n] for n in names]
+    index = write_index(opts.out, ordered, started)
     print(f"index: {index}")
-    return EXIT_OK if all(e["status"] == "PASS" for e in entries) else EXIT_FAIL
+    return EXIT_OK if all(e["status"] == "PASS" for e in ordered) else EXIT_FAIL
+
+
+#: rough run times of the quick suite, to schedule the longest work first
+_EXPECTED_SECONDS = {"bbp": 90, "derivations": 45, "errors": 40, "spectrum": 30, "ssr-closed-form": 1}
 
 
 def cmd_density(args) -> int:
@@ -231,6 +293,31 @@ def cmd_density(args) -> int:
     return EXIT_OK
 
 
+def cmd_threshold(args) -> int:
+    from .bbp import threshold
+
+    out = threshold(alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps, certify=args.certify).as_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"theta_c = {out['theta_c']}" + (f"  ({out['reason']})" if out.get("reason") else ""))
+        if out.get("certified"):
+            print(f"certified: theta_c in [{out['theta_c_lo']}, {out['theta_c_hi']}]")
+    return EXIT_OK
+
+
+def cmd_outlier(args) -> int:
+    from .bbp import outlier
+
+    out = outlier(theta=args.theta, alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps).as_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k in ("location", "overlap", "bulk_edge", "separated", "theta_c"):
+            print(f"  {k:10s} {out[k]}")
+    return EXIT_OK
+
+
 def cmd_derive(args) -> int:
     from .derive import as_json, run_derivations, write_report
 
@@ -249,7 +336,7 @@ def cmd_derive(args) -> int:
     return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
 
 
-COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density}
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier}
 
 
 def main(argv=None) -> int:

@@ -97,8 +97,8 @@ def _exact(value):
 
         if not mpmath.isfinite(value):
             return INF if value > 0 else -INF if value < 0 else None
-        man, exp = mpmath.mpf(value).man_exp
-        return Fraction(man) * (Fraction(2) ** exp)
+        sign, man, exp, _ = value._mpf_  # mpmath's man_exp drops the sign
+        return (-1) ** sign * Fraction(int(man)) * (Fraction(2) ** int(exp))
     if isinstance(value, Real):
         v = float(value)
         if math.isnan(v):
@@ -137,6 +137,7 @@ PARAMETERS = {
         Parameter("seeds", "K", Domain(Fraction(2), Fraction(100000), True, True), (4, 64), "Monte Carlo samples per dimension", integer=True),
         Parameter("seed", "s", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "root seed of numpy.random.SeedSequence", integer=True),
         Parameter("perturb", "ε", Domain(Fraction(-1, 2), Fraction(1, 2), True, True), (Fraction(-1, 10), Fraction(1, 10)), "relative perturbation of the theory (verifier self-test)"),
+        Parameter("jobs", "J", Domain(Fraction(1), Fraction(256), True, True), (1, 8), "worker processes", integer=True),
         Parameter("spike_seed", "s_v", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "seed of the random spike directions", integer=True),
     ]
 }

@@ -215,3 +215,72 @@ def simulate(
         cache_hits=cache.hits - hits0,
         spawn_keys=spawn,
     )
+
+
+SPIKE_OBSERVABLES = ("s_top", "s_overlap", "a_top", "a_overlap")
+SPIKE_CONTROLS = ("c_vsv", "c_vs2v")
+
+
+def spike_observables(model: CovarianceModel, d: int, n: int, lam: float, ss: np.random.SeedSequence) -> dict:
+    """Top eigenvalue and squared overlap with the first spike, for S and for Â (right eigenvector),
+    plus two control variates with exactly known means (derivation bbp, wishart-second-moment):
+    vᵀSv − vᵀΣv and vᵀS²v − (vᵀΣ²v(1 + 1/n) + vᵀΣv tr Σ/n)."""
+    import scipy.linalg
+
+    rng = np.random.default_rng(ss)
+    v = model.vectors(d)[:, 0]
+    X = model.sample(n, d, rng)
+    S = X.T @ X / n
+    s, V = np.linalg.eigh(S)
+    s = np.clip(s, 0.0, None)
+    Q = (V / (s + lam)) @ V.T
+    q = np.diag(Q)
+    B = Q / np.sqrt(np.outer(q, q))
+    w, U = scipy.linalg.eigh(B, subset_by_index=[0, 0])
+    u = np.sqrt(q) * U[:, 0]  # Â's right eigenvector is D^{1/2} times B's
+    u /= np.linalg.norm(u)
+    Sv = X.T @ (X @ v) / n
+    Sig_v = model.sigma_apply(d, v[:, None])[:, 0]
+    tr_sigma = float(np.trace(model.sigma(d)))
+    vsv, vs2v = float(v @ Sig_v), float(Sig_v @ Sig_v)
+    return {
+        "s_top": float(s[-1]),
+        "s_overlap": float((V[:, -1] @ v) ** 2),
+        "a_top": float(1.0 - w[0]),
+        "a_overlap": float((u @ v) ** 2),
+        "c_vsv": float(v @ Sv) - vsv,
+        "c_vs2v": float(Sv @ Sv) - (vs2v * (1 + 1 / n) + vsv * tr_sigma / n),
+    }
+
+
+def spike_samples(model_for_seed, alpha, lam, d: int, seeds: int, root_seed: int, cache: SampleCache | None, config_key: str, quiet: bool = True) -> tuple[int, dict]:
+    """(n, {observable: array over seeds}); ``model_for_seed(i)`` may give each sample its own spike direction."""
+    alpha, lam = parse("alpha", alpha), parse("lam", lam)
+    n = sample_size(alpha, d)
+    cache = cache or SampleCache(None)
+    progress = Progress(seeds, f"spike d={d}", quiet)
+    rows = {k: [] for k in SPIKE_OBSERVABLES + SPIKE_CONTROLS}
+    for i in range(seeds):
+        model = model_for_seed(i)
+        ss = seed_sequence(root_seed, config_key, d, i)
+        spec = {"engine": ENGINE_VERSION, "observable": "spike", "model": model.key(), "d": d, "n": n, "lam": str(lam), "entropy": root_seed, "spawn_key": list(ss.spawn_key)}
+        vals = cache.get(spec)
+        if vals is None:
+            vals = spike_observables(model, d, n, float(lam), ss)
+            cache.put(spec, vals)
+        for k in rows:
+            rows[k].append(vals[k])
+        progress.step()
+    return n, {k: np.array(v) for k, v in rows.items()}
+
+
+def control_variate_mean(y: np.ndarray, controls: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of y with the mean-zero controls regressed out (the controls' means are exact,
+    so the estimator stays unbiased up to O(1/K) from estimating the coefficients)."""
+    K = len(y)
+    C = controls - controls.mean(axis=0)
+    beta, *_ = np.linalg.lstsq(C, y - y.mean(), rcond=None)
+    adj = y - controls @ beta
+    dof = max(K - 1 - controls.shape[1], 1)
+    resid = adj - adj.mean()
+    return float(adj.mean()), float(np.sqrt(resid @ resid / dof / K))

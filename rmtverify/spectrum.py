@@ -482,7 +482,12 @@ def _has_constant_limit(model, d) -> bool:
     return d == INF or model.name == "isotropic" or (model.name == "ar1" and model.boundary == "circulant")
 
 
+def _base(model):
+    return getattr(model, "base_model", model)
+
+
 def _sigma_max(model, d, ctx):
+    model = _base(model)
     if model.name == "ar1":
         r = abs(float(model.rho))
         return ctx.mpf((1 + r) / (1 - r))
@@ -491,6 +496,7 @@ def _sigma_max(model, d, ctx):
 
 def _numpy_tau(model, d, res):
     """Vectorised complex τ(κ'), τ'(κ') of the base law for the double-precision path."""
+    model = _base(model) if d == INF else model
     if model.name == "ar1" and d == INF:
         tau = numpy_function("ar1.tau_c")
         tau_p = numpy_function("ar1.tau_c_p")

@@ -216,3 +216,12 @@ def combine(statuses) -> str:
     if any(s == INCONCLUSIVE for s in statuses):
         return INCONCLUSIVE
     return PASS if statuses else INCONCLUSIVE
+
+
+def judge_rate(d, values, se, beta0: float, tol: float = 0.35) -> Verdict:
+    """A pure rate test: values(d) = c·d^{-β} with β within tol + 2 SE of β₀ (e.g. the d^-½ fluctuations of an outlier)."""
+    beta, beta_se, c = fit_rate(d, values, se)
+    numbers = {"beta": beta, "beta_se": beta_se, "rate_c": c, "values": [float(v) for v in values]}
+    if not np.isfinite(beta) or abs(beta - beta0) > tol + 2 * beta_se:
+        return Verdict(FAIL, [f"fitted rate β = {beta:.2f} ± {beta_se:.2f}, expected {beta0:g} (tolerance {tol:g} + 2 SE)"], numbers)
+    return Verdict(PASS, [f"shrinks like d^-{beta:.2f} ± {beta_se:.2f} (expected {beta0:g})"], numbers)

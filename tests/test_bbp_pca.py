@@ -78,3 +78,94 @@ def test_pca_error_ends_and_crossover_population_limit():
     assert abs(near - closed) < 1e-6
     with pytest.raises(InputError, match="k_frac"):
         population_error_ar1("1.5", "0.5")
+
+
+# ---------------------------------------------------------------- issue 5: general bases, e1, certification
+
+
+@pytest.mark.parametrize("dps", [50, 500])
+def test_certified_interval_contains_the_closed_form(dps):
+    from decimal import Decimal, localcontext
+
+    th = threshold(alpha="2", dps=dps, certify=True).as_dict()
+    assert th["certified"] is True
+    with localcontext() as dc:
+        dc.prec = dps + 40
+        exact = Decimal(1) / Decimal(2).sqrt()
+        lo, hi = Decimal(th["theta_c_lo"]), Decimal(th["theta_c_hi"])
+        assert lo <= exact <= hi
+        assert hi - lo <= Decimal(10) ** (-(dps - 5))
+
+
+def test_e1_threshold_of_ssr_is_higher_depends_on_lambda_and_can_be_infinite():
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    a, l = ctx.mpf("0.25"), ctx.mpf(2)
+    b = a - a * l - 1
+    kappa = (-b + ctx.sqrt(b * b + 4 * a * a * l)) / (2 * a)
+    g = 1 / ctx.sqrt(a)
+    closed = g * (1 + g) / ((1 + g) - ((1 + g) ** 2 + l) / (1 + kappa))
+    th = threshold(alpha="0.25", lam="2", spike="e1", matrix="ssr", dps=30, certify=True).as_dict()
+    assert abs(ctx.mpf(th["theta_c"]) - closed) < ctx.mpf(10) ** -28
+    assert ctx.mpf(th["theta_c_lo"]) <= closed <= ctx.mpf(th["theta_c_hi"])
+    assert ctx.mpf(th["theta_c"]) > 2  # the sample threshold √γ = 2
+    other = threshold(alpha="0.25", lam="5", spike="e1", matrix="ssr", dps=30).as_dict()["theta_c"]
+    assert other != th["theta_c"]
+    none = threshold(alpha="2", lam="0.1", spike="e1", matrix="ssr", dps=30).as_dict()
+    assert none["theta_c"] == "inf" and "no outlier separates" in none["reason"]
+    # the sample covariance does not care where the spike points
+    assert threshold(alpha="0.25", spike="e1", dps=30).as_dict()["theta_c"].startswith("2.00000000000")
+
+
+def test_ar1_thresholds_match_quadrature_of_psi():
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    r, a = ctx.mpf("0.5"), ctx.mpf(2)
+    f = lambda om: (1 - r**2) / (1 - 2 * r * ctx.cos(om) + r**2)  # noqa: E731
+    fmax = (1 + r) / (1 - r)
+
+    def psi_p(lv):
+        return 1 - (1 / a) * ctx.quad(lambda om: f(om) ** 2 / (lv - f(om)) ** 2, [0, ctx.pi / 8, ctx.pi]) / ctx.pi
+
+    l_c = ctx.findroot(psi_p, (fmax * (1 + ctx.mpf(10) ** -8), 3 * fmax + 2), solver="anderson")
+    flat = threshold(alpha="2", base="ar1", rho="0.5", spike="flat", dps=30).as_dict()["theta_c"]
+    assert abs(ctx.mpf(flat) - (l_c - fmax)) < ctx.mpf(10) ** -25
+    # delocalised spikes: Â has the threshold of S at every λ
+    for spike in ("flat", "random"):
+        s = threshold(alpha="2", base="ar1", rho="0.5", spike=spike, dps=30).as_dict()["theta_c"]
+        for lam in ("0.01", "1"):
+            assert threshold(alpha="2", base="ar1", rho="0.5", spike=spike, lam=lam, matrix="ssr", dps=30).as_dict()["theta_c"] == s
+    with pytest.raises(InputError, match="spike"):
+        threshold(alpha="2", base="ar1", rho="0.5", spike="e1", lam="0.1", matrix="ssr")
+
+
+def test_bbp_monte_carlo_agrees_and_catches_a_one_percent_error(tmp_path):
+    import json
+
+    from rmtverify.cli import main
+
+    cache = str(tmp_path / "cache")
+    assert main(["verify", "bbp", "--quick", "--out", str(tmp_path / "ok"), "--cache-dir", cache, "--quiet"]) == 0
+    assert main(["verify", "bbp", "--quick", "--out", str(tmp_path / "bad"), "--cache-dir", cache, "--quiet", "--perturb", "0.01"]) == 1
+    bad = json.loads((tmp_path / "bad" / "bbp.json").read_text())
+    for cfg in bad["configs"]:
+        last = cfg["points"][-1]["observables"]
+        assert "FAIL" in (last["s_top"]["status"], last["a_top"]["status"]), cfg["config"]
+    ok = json.loads((tmp_path / "ok" / "bbp.json").read_text())
+    answers = {c["config"]: (c["theta_c_sample"]["theta_c"], c["theta_c_ssr"]["theta_c"]) for c in ok["configs"]}
+    assert answers["isotropic-flat"][0] == answers["isotropic-flat"][1]
+    assert answers["isotropic-e1"][0] != answers["isotropic-e1"][1]
+    assert (tmp_path / "ok" / "bbp-isotropic-e1.png").exists()
+
+
+def test_threshold_cli(cli):
+    import json
+
+    rc, out, err = cli("threshold", "spiked", "--spike", "flat", "--alpha", "2", "--lam", "0.1", "--dps", "100", "--certify", "--json")
+    assert rc == 0, err
+    res = json.loads(out)
+    assert res["theta_c"].startswith("0.70710678118654752440084436210484903928483593768847403658833986899536623923105")
+    rc, out, err = cli("outlier", "spiked", "--alpha", "2", "--matrix", "sample", "--theta", "3", "--json")
+    assert rc == 0 and json.loads(out)["overlap"].startswith("0.809523809523809523")
+    rc, out, err = cli("threshold", "spiked", "--alpha", "2", "--matrix", "ssr")
+    assert rc == 2 and "lam" in err

@@ -42,7 +42,7 @@ FRAGMENTS = {
     "√(1+θ) − 1": r"sqrt\(\s*1\s*\+\s*(?:theta|th|t)",
     "θ_c = 1/√α": r"1\s*/\s*\w*\.?sqrt\(\s*(?:alpha|a)\s*\)",
     "ψ(ℓ) = ℓ(1 + γ/(ℓ−1))": r"\(\s*(?:ell|l)\s*-\s*1\s*\)",
-    "PCA arctan": r"\batan\(|\barctan\(",
+    "PCA arctan": r"(?<!def )(?:(?<![.\w])|(?<=np\.)|(?<=mpmath\.)|(?<=ctx\.))(?:atan|arctan)\(",
     "ridgeless α/(α − 1)": r"(?:alpha|a)\s*/\s*\(\s*(?:alpha|a)\s*-\s*1\s*\)",
 }
 
@@ -81,6 +81,7 @@ def test_scanner_catches_planted_copies():
         "coeff = np.sqrt(1 + theta) - 1",
         "theta_c = 1 / ctx.sqrt(alpha)",
         "err = 1 - 2 / pi * atan(c * tan(pi * phi / 2))",
+        "err = 1 - 2 / np.pi * np.arctan(c * np.tan(np.pi * phi / 2))",
         "term = (m + kappa * m_p) / m**2",
     ]
     for line in planted:

@@ -8,11 +8,12 @@ from ..errors import InputError
 from ..report import write_json
 from ..storage import atomic_write_text
 from .base import Claim, ClaimOutcome, RunOptions
+from .bbp import BBP
 from .errors import Errors
 from .spectrum import Spectrum
 from .ssr_closed_form import SSRClosedForm
 
-CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum())}
+CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum(), BBP())}
 
 
 def get_claim(name: str) -> Claim:

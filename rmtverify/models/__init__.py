@@ -15,7 +15,7 @@ MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "mixture": Mixtu
 #: options each model accepts (the command line maps its flags onto these)
 OPTIONS = {
     "isotropic": (),
-    "spiked": ("theta", "spike", "rank", "spike_seed", "base"),
+    "spiked": ("theta", "spike", "rank", "spike_seed", "base", "rho", "boundary"),
     "ar1": ("rho", "boundary"),
     "mixture": ("atoms", "weights"),
     "custom": ("sigma",),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..certify import flint_precision as _flint_prec
+from ..certify import to_arb
 from ..errors import InputError, SolverError
 from ..params import INF, parse
 from ..precision import mpf
@@ -87,10 +89,9 @@ class FlintResolvent(Resolvent):
         key = self.ctx.nstr(kappa, self.ctx.dps + 5)
         if key in self._cache:
             return self._cache[key]
-        man, exp = self.ctx.mpf(kappa).man_exp
         for extra in (30, 120, 480):
             with _flint_prec(self.ctx.prec + extra):
-                k = flint.arb(int(man)) * flint.arb(2) ** int(exp)
+                k = to_arb(self.ctx.mpf(kappa))
                 M = flint.arb_mat(self.d, self.d, [self._entry(i, j) + (k if i == j else 0) for i in range(self.d) for j in range(self.d)])
                 try:
                     R = M.inv()
@@ -116,24 +117,6 @@ class FlintResolvent(Resolvent):
     def diagonal(self, kappa):
         m, m_p = self._solve(kappa)
         return [DiagonalGroup(Fraction(1, self.d), a, b) for a, b in zip(m, m_p)]
-
-
-class _flint_prec:
-    """Scoped python-flint precision (its context is global; restore it whatever happens)."""
-
-    def __init__(self, bits):
-        self.bits = bits
-
-    def __enter__(self):
-        import flint
-
-        self.old = flint.ctx.prec
-        flint.ctx.prec = self.bits
-
-    def __exit__(self, *exc):
-        import flint
-
-        flint.ctx.prec = self.old
 
 
 class Custom(CovarianceModel):

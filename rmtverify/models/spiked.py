@@ -17,10 +17,12 @@ from ..errors import InputError
 from ..formulas import Formulas, numpy_function
 from ..params import INF, choice, parse
 from ..precision import mpf
-from .base import CovarianceModel, DiagonalGroup, Resolvent
-from .isotropic import IsotropicResolvent
+from .ar1 import AR1
+from .base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
+from .isotropic import Isotropic, IsotropicResolvent
 
 SPIKES = ("flat", "random", "e1")
+BASES = ("isotropic", "ar1")
 
 
 class SpikedResolvent(Resolvent):
@@ -51,7 +53,7 @@ class SpikedResolvent(Resolvent):
 class Spiked(CovarianceModel):
     name = "spiked"
 
-    def __init__(self, theta, spike: str = "flat", rank=1, spike_seed=0, base: str = "isotropic"):
+    def __init__(self, theta, spike: str = "flat", rank=1, spike_seed=0, base: str = "isotropic", rho=None, boundary=None):
         self.rank = parse("rank", rank)
         thetas = theta if isinstance(theta, (list, tuple)) else str(theta).split(",") if isinstance(theta, str) else [theta]
         thetas = [parse("theta", t) for t in thetas]
@@ -62,7 +64,15 @@ class Spiked(CovarianceModel):
         self.thetas = tuple(thetas)
         self.spike = choice("spike", spike, SPIKES)
         self.spike_seed = parse("spike_seed", spike_seed)
-        self.base = choice("base", base, ("isotropic",))
+        self.base = choice("base", base, BASES)
+        if self.base == "ar1":
+            if rho is None:
+                raise InputError("rho", "is required for the AR(1) base (--base ar1 --rho R)")
+            self.base_model = AR1(rho, boundary or "toeplitz")
+        else:
+            if rho is not None or boundary is not None:
+                raise InputError("rho" if rho is not None else "boundary", "applies only to the AR(1) base (--base ar1)")
+            self.base_model = Isotropic()
 
     def describe(self):
         out = {
@@ -72,6 +82,9 @@ class Spiked(CovarianceModel):
             "rank": self.rank,
             "base": self.base,
         }
+        if self.base == "ar1":
+            out["rho"] = str(self.base_model.rho)
+            out["boundary"] = self.base_model.boundary
         if self.spike == "random":
             out["spike_seed"] = self.spike_seed
         return out
@@ -126,7 +139,7 @@ class Spiked(CovarianceModel):
 
     def limit_description(self):
         return {
-            "base": "isotropic: δ_1",
+            "base": self.base_model.limit_description(),
             "spikes": [str(t) for t in self.thetas],
             "direction": self.spike,
             "note": "finite-rank spikes leave every normalised trace at its base value at d = inf",
@@ -136,13 +149,20 @@ class Spiked(CovarianceModel):
     def resolvent(self, d, ctx):
         if d == INF:
             # a finite-rank spike does not move normalised traces (step large-d)
-            return IsotropicResolvent(ctx)
+            return self.base_model.resolvent(INF, ctx)
+        if self.base == "ar1":
+            if ctx.prec > 53:
+                raise InputError("dps", "finite-d theory for spikes on the AR(1) base runs in double precision only (use --double or d = inf)")
+            vals, vecs = np.linalg.eigh(self.sigma(d))
+            return SpectralResolvent(vals, vecs**2)
         return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)
 
     def spectral_types(self, d, ctx, kappa):
         """Population types (σ_k, R_kk) when Σ is diagonal: d = ∞ (the base) or e1 spikes; else None."""
         from ..spectrum import Types
 
+        if self.base != "isotropic":
+            return None  # d = ∞: the base's constant diagonal; finite d: the dense equation
         if d == INF:
             tau = IsotropicResolvent(ctx).trace(kappa)[0]
             return Types((Fraction(1),), (ctx.mpf(1),), (tau,))
@@ -158,14 +178,19 @@ class Spiked(CovarianceModel):
 
     def sigma(self, d):
         V = self.vectors(d)
-        return np.eye(d) + (V * self._theta_array()) @ V.T
+        return self.base_model.sigma(d) + (V * self._theta_array()) @ V.T
 
     def sample(self, n, d, rng):
         V = self.vectors(d)
-        coeff = numpy_function("spiked.sqrt_coeff")(self._theta_array())
-        Z = rng.standard_normal((n, d))
-        return Z + ((Z @ V) * coeff) @ V.T
+        if self.base == "isotropic":
+            coeff = numpy_function("spiked.sqrt_coeff")(self._theta_array())
+            Z = rng.standard_normal((n, d))
+            return Z + ((Z @ V) * coeff) @ V.T
+        # x = x₀ + Σ_i √θ_i g_i v_i with independent g_i ~ N(0, 1): covariance Σ₀ + Σ θ_i v_i v_iᵀ
+        X0 = self.base_model.sample(n, d, rng)
+        G = rng.standard_normal((n, self.rank))
+        return X0 + (G * np.sqrt(self._theta_array())) @ V.T
 
     def sigma_apply(self, d, B):
         V = self.vectors(d)
-        return B + (V * self._theta_array()) @ (V.T @ B)
+        return self.base_model.sigma_apply(d, B) + (V * self._theta_array()) @ (V.T @ B)
