@@ -269,6 +269,7 @@ def build() -> Derivation:
         "symbol": Result(f, (omega, rho), "f(ω) = (1−ρ²)/(1 − 2ρ cos ω + ρ²)"),
         "tau": Result(tau_expr, (kappa, rho), "τ(κ), stable form"),
         "tau_p": Result(tau_p_expr, (kappa, rho), "τ'(κ)"),
+        "tau_pp": Result(sp.diff(tau_expr, kappa, 2), (kappa, rho), "τ''(κ)"),
         "tinv_edge": Result(tinv_edge, (rho,), "[Σ^{-1}]_11"),
         "tinv_bulk": Result(tinv_bulk, (rho,), "[Σ^{-1}]_kk, 1 < k < d"),
         "tinv_off": Result(tinv_off, (rho,), "[Σ^{-1}]_{k,k+1}"),

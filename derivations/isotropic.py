@@ -110,6 +110,7 @@ def build() -> Derivation:
     results = {
         "tau": Result(tau_iso, (kappa,), "τ(κ) = 1/(1+κ)"),
         "tau_p": Result(tau_p_iso, (kappa,), "τ'(κ)"),
+        "tau_pp": Result(sp.diff(tau_iso, kappa, 2), (kappa,), "τ''(κ)"),
         "kappa": Result(k_plus, (alpha, lam), "κ₊, the positive root of the quadratic"),
         "e_gen": Result(e_gen_closed, (alpha, lam), "E_gen in closed form"),
         "e_train": Result(e_train_closed, (alpha, lam), "E_train in closed form"),

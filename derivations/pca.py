@@ -114,7 +114,112 @@ def build() -> Derivation:
             domain={r_abs: (0, sp.Rational(9, 10))},
         ),
     ]
+    # ---- the optimal ridge: E_gen as a function of κ (constant diag R: m = τ), and its κ-derivative
+    from .symbols import alpha as al, kappa as ka, m as m_s, m_p as m_ps, tau as ta, tau_p as tap, df2d as df2s, mean_term as gs
+
+    tg, kp = get("train_gen").results, get("kappa").results
+    T = sp.Function("T")(ka)
+    e_k = tg["e_gen"].expr.subs({gs: tg["gen_term"].expr.subs({m_s: T, m_ps: sp.diff(T, ka)}), df2s: kp["df2_over_d"].expr.subs({ta: T, tap: sp.diff(T, ka)})})
+    tpp = sp.Symbol("tau_pp")
+    de_k = sp.diff(e_k, ka).subs(sp.Derivative(T, (ka, 2)), tpp).subs(sp.Derivative(T, ka), tap).subs(T, ta)
+    e_k = e_k.subs(sp.Derivative(T, ka), tap).subs(T, ta)
+    iso_tau = 1 / (1 + ka)
+    de_iso = de_k.subs({tpp: sp.diff(iso_tau, ka, 2), tap: sp.diff(iso_tau, ka), ta: iso_tau})
+
+    # ---- PCA as a masked predictor: probabilistic PCA covariance C, P = C^{-1}
+    P3 = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"P{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    S3 = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"Sg{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    resid = P3[:, 0] / P3[0, 0]  # residual coefficients of the conditional-mean predictor of x_1
+    a0 = ((1 + r_abs**2) * phi - (2 * r_abs / sp.pi) * sp.sin(sp.pi * phi)) / (1 - r_abs**2)
+    e_ppca = 1 / (a0 + (1 - phi) ** 2 / e_pca)
+    A1, B1 = sp.symbols("A B", positive=True)
+    sg2 = sp.Symbol("s2", positive=True)
+    # ---- Ledoit–Péché weights
+    s_x, g_ = sp.Symbol("s", positive=True), 1 / al
+    sq = sp.Symbol("sqrtD", positive=True)  # √(4γs − (s − 1 + γ)²) on the support
+    m_sq = (-(s_x - 1 + g_) + sp.I * sq) / (2 * g_ * s_x)
+    m_re, m_im = sp.symbols("m_re m_im", real=True)
+    lp = s_x / ((1 - g_ - g_ * s_x * m_re) ** 2 + (g_ * s_x * m_im) ** 2)
+    steps += [
+        Step(
+            "optimal-ridge-isotropic",
+            "Σ = I: dE_gen/dκ = −2/(α(1+κ)³)/(1 − 1/(α(1+κ)²))² < 0, so E_gen decreases in λ: λ* = ∞ and "
+            "E_gen(λ*) = 1, the population floor (nothing to predict).",
+            de_iso,
+            -2 / (al * (1 + ka) ** 3) / (1 - 1 / (al * (1 + ka) ** 2)) ** 2,
+            domain={al: (sp.Rational(6, 5), 8), ka: (sp.Rational(1, 20), 5)},
+        ),
+        Step(
+            "optimal-ridge-condition",
+            "dE_gen/dλ = (dE_gen/dκ)(dκ/dλ) with dκ/dλ > 0 (derivation kappa): λ* is where dE_gen/dκ = 0, then "
+            "λ* = κ*(1 − df1/n). The exported dE/dκ is the derivative of E_gen(κ) written through τ, τ', τ''.",
+            de_k.subs({tpp: sp.diff(iso_tau, ka, 2), tap: sp.diff(iso_tau, ka), ta: iso_tau}),
+            sp.diff(e_k.subs({tap: sp.diff(iso_tau, ka), ta: iso_tau}), ka),
+            domain={al: (sp.Rational(6, 5), 8), ka: (sp.Rational(1, 20), 5)},
+        ),
+        Step(
+            "masked-predictor-residual",
+            "Predicting x_1 by its conditional mean under a covariance C (P = C^{-1}) leaves the residual rᵀx with "
+            "r = Pe₁/P₁₁ (Schur complement, derivation ssr_closed_form with λ = 0): r₁ = 1 and "
+            "E(rᵀx)² = [PΣP]₁₁/P₁₁² under the true Σ.",
+            sp.Matrix([resid[0], (resid.T * S3 * resid)[0]]),
+            sp.Matrix([1, (P3 * S3 * P3)[0, 0] / P3[0, 0] ** 2]),
+            domain={**{v: ((3, 5) if v.name[1] == v.name[2] else (-1, 1)) for v in P3.free_symbols}, **{v: ((3, 5) if v.name[2] == v.name[3] else (-1, 1)) for v in S3.free_symbols}},
+        ),
+        Step(
+            "ppca-a0",
+            "A₀ = (1/π)∫₀^{πφ} dω/f(ω) = ((1+ρ²)φ − (2ρ/π) sin πφ)/(1 − ρ²) (ρ ≥ 0).",
+            sp.integrate((1 - 2 * r_abs * sp.cos(omega) + r_abs**2) / (1 - r_abs**2), (omega, 0, sp.pi * phi)) / sp.pi,
+            a0,
+            domain={r_abs: (0, sp.Rational(9, 10)), phi: (0, 1)},
+        ),
+        Step(
+            "ppca-closed-form",
+            "Population PPCA with k = φd keeps f on the top set and replaces the rest by its mean σ² = E_pca/(1−φ): "
+            "P_jj → A₀ + (1−φ)/σ² and [PΣP]_jj → A₀ + (1−φ)σ²/σ⁴, the same number B = A₀ + (1−φ)/σ², so the masked "
+            "error is B/B² = 1/(A₀ + (1−φ)²/E_pca).",
+            ((A1 + (1 - phi) * sg2 / sg2**2) / (A1 + (1 - phi) / sg2) ** 2).subs(sg2, B1 / (1 - phi)),
+            1 / (A1 + (1 - phi) ** 2 / B1),
+            domain={A1: (sp.Rational(1, 10), 3), B1: (sp.Rational(1, 10), 1), phi: (sp.Rational(1, 10), sp.Rational(9, 10))},
+        ),
+        Step(
+            "ppca-quadrature",
+            "The closed form equals the quadratures (1/π)∫f/g² over (1/π)∫1/g squared, g = f on the top set and σ² elsewhere.",
+            0,
+            0,
+            symbolic=False,
+            numeric=_numeric_ppca(e_ppca),
+            domain={r_abs: (sp.Rational(1, 20), sp.Rational(9, 10)), phi: (sp.Rational(1, 20), sp.Rational(19, 20))},
+        ),
+        Step(
+            "ppca-ends",
+            "φ = 0: C = σ²I and the masked error is 1; φ → 1: C = Σ and it is the floor (1−ρ²)/(1+ρ²).",
+            sp.Matrix([e_ppca.subs(phi, 0), sp.limit(1 / (a0 + (1 - phi) ** 2 / c_pos), phi, 1)]),
+            sp.Matrix([1, (1 - r_abs**2) / (1 + r_abs**2)]),
+            domain={r_abs: (0, sp.Rational(9, 10)), c_pos: (sp.Rational(1, 10), 2)},
+        ),
+        Step(
+            "ledoit-peche-isotropic",
+            "Ledoit–Péché: u(s)ᵀΣu(s) → s/|1 − γ − γ s m_F(s + i0)|². For Σ = I, where uᵀΣu = 1 for every unit u: "
+            "on the support m_F = (−(s − 1 + γ) + i√D)/(2γs) with D = 4γs − (s − 1 + γ)² > 0, so "
+            "1 − γ − γsm_F = (1 − γ + s)/2 − i√D/2 and |·|² = ((1 − γ + s)² + D)/4 = s: the weight is 1.",
+            sp.Matrix([
+                sp.expand((1 - g_ - g_ * s_x * m_sq) - ((1 - g_ + s_x) / 2 - sp.I * sq / 2)),
+                ((1 - g_ + s_x) ** 2 + (4 * g_ * s_x - (s_x - 1 + g_) ** 2)) / 4,
+            ]),
+            sp.Matrix([0, s_x]),
+            cite="Ledoit & Péché (2011), Thm 4",
+            domain={al: (sp.Rational(6, 5), 8), s_x: (sp.Rational(7, 10), sp.Rational(13, 10)), sq: (sp.Rational(1, 10), 2)},
+            numeric=_numeric_lp_iso(lp),
+        ),
+    ]
     results = {
+        "e_gen_kappa": Result(e_k, (ka, al, ta, tap), "E_gen(κ), constant diag R"),
+        "e_gen_kappa_p": Result(de_k, (ka, al, ta, tap, tpp), "dE_gen/dκ"),
+        "ppca_a0": Result(a0, (phi, r_abs), "A₀"),
+        "e_ppca_ar1": Result(e_ppca, (phi, r_abs), "PPCA masked error, AR(1), population, d = ∞"),
+        "e_pca_iso": Result(1 - phi, (phi,), "population PCA error, Σ = I, d = ∞"),
+        "lp_weight": Result(lp, (s_x, al, m_re, m_im), "Ledoit–Péché u(s)ᵀΣu(s)"),
         "e_pca_ar1": Result(e_pca, (phi, r_abs), "E_pca(φ) for AR(1), population PCA, d = ∞"),
         "f_star": Result(f_star, (E, r_abs), "crossover fraction for an SSR error E"),
         "f_star_population_limit": Result(f_star_inf, (r_abs,), "crossover at α = ∞, λ → 0"),
@@ -132,6 +237,37 @@ def build() -> Derivation:
     )
 
 
+def _numeric_ppca(e_ppca):
+    def check(point, ctx):
+        r = ctx.mpf(point[r_abs].numerator) / point[r_abs].denominator
+        p = ctx.mpf(point[phi].numerator) / point[phi].denominator
+        f = lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2)  # noqa: E731
+        rest = ctx.quad(f, [ctx.pi * p, ctx.pi]) / ctx.pi
+        s2 = rest / (1 - p)
+        inv_g = ctx.quad(lambda w: 1 / f(w), [0, ctx.pi * p]) / ctx.pi + (1 - p) / s2
+        f_g2 = ctx.quad(lambda w: 1 / f(w), [0, ctx.pi * p]) / ctx.pi + ctx.quad(f, [ctx.pi * p, ctx.pi]) / ctx.pi / s2**2
+        subs = {r_abs: sp.Rational(point[r_abs].numerator, point[r_abs].denominator), phi: sp.Rational(point[phi].numerator, point[phi].denominator)}
+        return f_g2 / inv_g**2, ctx.mpf(str(sp.N(e_ppca.subs(subs), 70)))
+
+    return check
+
+
+def _numeric_lp_iso(lp):
+    def check(point, ctx):
+        from .symbols import alpha as al
+
+        a = ctx.mpf(point[al].numerator) / point[al].denominator
+        g = 1 / a
+        lo, hi = (1 - ctx.sqrt(g)) ** 2, (1 + ctx.sqrt(g)) ** 2
+        u = ctx.mpf(point[sp.Symbol("s", positive=True)].numerator) / point[sp.Symbol("s", positive=True)].denominator
+        x = lo + (hi - lo) * (u - ctx.mpf("0.7")) / ctx.mpf("0.6")  # a point inside the support
+        m = (-(x - 1 + g) + 1j * ctx.sqrt(4 * g * x - (x - 1 + g) ** 2)) / (2 * g * x)
+        w = x / ((1 - g - g * x * ctx.re(m)) ** 2 + (g * x * ctx.im(m)) ** 2)
+        return w, 1
+
+    return check
+
+
 def _numeric_quadrature(f, e_pca):
     def check(point, ctx):
         r = ctx.mpf(point[r_abs].numerator) / point[r_abs].denominator
@@ -145,9 +281,11 @@ def _numeric_quadrature(f, e_pca):
 
 def _library_checks(f):
     def lib_error(point, dps):
-        from rmtverify.pca import population_error_ar1
+        from rmtverify.models import make_model
+        from rmtverify.pca import population_error
 
-        return population_error_ar1(point[phi], point[rho], dps=dps).value
+        model = make_model("ar1", rho=point[rho]) if point[rho] != 0 else make_model("isotropic")
+        return population_error(model, point[phi], dps=dps)
 
     def ref_error(point):
         import mpmath
@@ -160,9 +298,10 @@ def _library_checks(f):
         return ctx.quad(lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2), [ctx.pi * p, ctx.pi]) / ctx.pi
 
     def lib_cross(point, dps):
-        from rmtverify.pca import crossover_ar1
+        from rmtverify.models import make_model
+        from rmtverify.pca import crossover
 
-        return crossover_ar1(point[rho], point[alpha], point[lam], dps=dps).f_star
+        return crossover(make_model("ar1", rho=point[rho]), point[alpha], point[lam], "population", "reconstruction", dps=dps).as_dict()["f_star"]
 
     def ref_cross(point):
         """φ* from a root solve of quadrature-based E_pca against the library's d = ∞ E_gen at 65 digits."""

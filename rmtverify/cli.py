@@ -9,6 +9,9 @@
     rmtverify threshold spiked [--base isotropic|ar1 --rho R] [--spike flat|random|e1] --alpha A --lam L
                        [--matrix ssr|sample] [--dps P] [--certify] [--json]
     rmtverify outlier spiked ... --theta T [--json]
+    rmtverify compare MODEL [model options] --alpha A [--lam L|opt] --k-frac F [--pca population|sample]
+                      [--metric reconstruction|masked] [--dps P] [--json]
+    rmtverify crossover ar1 --rho R --alpha A [--lam L|opt] [--pca population|sample] [--dps P] [--json]
 
 Exit codes: 0 success or PASS; 1 FAIL (or INCONCLUSIVE); 2 bad usage or bad
 input (one message naming the parameter and its allowed range, no
@@ -134,6 +137,27 @@ def _parser() -> argparse.ArgumentParser:
             b.add_argument("--certify", action="store_true", help="add an interval proven (ball arithmetic) to contain θ_c")
         else:
             b.add_argument("--theta", required=True, help=_help("theta"))
+
+    c = sub.add_parser("compare", help="masked SSR against PCA with k = F·d directions at d = inf (claims C5, C6)")
+    c.add_argument("model", choices=MODEL_NAMES)
+    _model_options(c)
+    c.add_argument("--alpha", required=True, help=_help("alpha"))
+    c.add_argument("--lam", default="opt", help="ridge penalty, or 'opt' for the optimal ridge (default opt)")
+    c.add_argument("--k-frac", dest="k_frac", required=True, help="k/d, a real number in [0, 1]")
+    c.add_argument("--pca", default="population", help="population | sample (default population)")
+    c.add_argument("--metric", default="reconstruction", help="reconstruction | masked (PCA as a masked predictor)")
+    c.add_argument("--dps", default="30", help=_help("dps") + " (sample PCA: double precision)")
+    c.add_argument("--json", action="store_true")
+
+    x = sub.add_parser("crossover", help="the k/d at which PCA and masked SSR have equal errors (claim C6)")
+    x.add_argument("model", choices=("ar1",))
+    x.add_argument("--rho", required=True, help=_help("rho"))
+    x.add_argument("--alpha", required=True, help=_help("alpha"))
+    x.add_argument("--lam", default="opt", help="ridge penalty, or 'opt' (default opt)")
+    x.add_argument("--pca", default="population", help="population | sample")
+    x.add_argument("--metric", default="reconstruction", help="reconstruction | masked")
+    x.add_argument("--dps", default="30", help=_help("dps"))
+    x.add_argument("--json", action="store_true")
 
     d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
     d.add_argument("name", nargs="?", default=None)
@@ -271,7 +295,7 @@ def cmd_report(args) -> int:
 
 
 #: rough run times of the quick suite, to schedule the longest work first
-_EXPECTED_SECONDS = {"bbp": 90, "derivations": 45, "errors": 40, "spectrum": 30, "ssr-closed-form": 1}
+_EXPECTED_SECONDS = {"bbp": 90, "pca-ar1": 60, "derivations": 45, "errors": 40, "spectrum": 30, "pca-spiked": 25, "ssr-closed-form": 1}
 
 
 def cmd_density(args) -> int:
@@ -318,6 +342,44 @@ def cmd_outlier(args) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args) -> int:
+    from .pca import SampleLaw, choice, population_error, ssr_error
+    from .pca import _fraction as k_fraction
+
+    model = _build_model(args)
+    pca = choice("pca", args.pca, ("population", "sample"))
+    metric = choice("metric", args.metric, ("reconstruction", "masked"))
+    phi = k_fraction("k_frac", args.k_frac)
+    e_ssr, lam, ridge = ssr_error(model, args.alpha, args.lam, dps=parse("dps", args.dps))
+    if pca == "population":
+        e_pca = population_error(model, phi, dps=args.dps, metric=metric)
+    else:
+        law = SampleLaw(model, args.alpha)
+        e_pca = repr(law.reconstruction_error(phi) if metric == "reconstruction" else law.masked_error(phi))
+    out = {"model": model.describe(), "alpha": str(parse("alpha", args.alpha)), "k_frac": str(phi), "pca": pca, "metric": metric, "e_ssr": e_ssr, "e_pca": e_pca, "lam": lam, "winner": "ssr" if float(e_ssr) < float(e_pca) else "pca"}
+    if ridge is not None:
+        out["lam_opt"] = ridge.as_dict()["lam_opt"]
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k in ("e_ssr", "e_pca", "lam", "winner"):
+            print(f"  {k:8s} {out[k]}")
+    return EXIT_OK
+
+
+def cmd_crossover(args) -> int:
+    from .models import make_model
+    from .pca import crossover
+
+    c = crossover(make_model("ar1", rho=args.rho), args.alpha, args.lam, args.pca, args.metric, dps=args.dps)
+    out = {"rho": str(parse("rho", args.rho)), "alpha": str(parse("alpha", args.alpha)), **c.as_dict()}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"f_star = {out['f_star']}  (SSR wins for k/d < f_star; e_ssr = {out['e_ssr']}, lam = {out['lam']})")
+    return EXIT_OK
+
+
 def cmd_derive(args) -> int:
     from .derive import as_json, run_derivations, write_report
 
@@ -336,7 +398,7 @@ def cmd_derive(args) -> int:
     return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
 
 
-COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier}
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover}
 
 
 def main(argv=None) -> int:

@@ -281,6 +281,13 @@ class SpectralLaw:
             delta = self._newton_np(wr + 1j * y, delta)
         return self._newton_np(wr + 0j, delta)
 
+    def g_M_grid(self, x: np.ndarray) -> np.ndarray:
+        """g_M(w + i0) at w = 1/(1 − x) for real x (double precision, vectorised)."""
+        x = np.asarray(x, float)
+        wr = (1 / (1 - x.astype(complex))).real
+        delta = self._delta_np(x)
+        return self._F(self._np, wr + 0j, delta)[2]
+
     def density_grid(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
         z = x.astype(complex)

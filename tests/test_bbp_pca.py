@@ -7,7 +7,8 @@ import pytest
 
 from rmtverify.bbp import outlier, threshold
 from rmtverify.errors import InputError
-from rmtverify.pca import crossover_ar1, population_error_ar1
+from rmtverify.models import make_model
+from rmtverify.pca import crossover, population_error
 
 
 def _digits(a: str, b: str, ctx) -> float:
@@ -67,17 +68,18 @@ def test_ssr_outlier_needs_lambda():
 
 
 def test_pca_error_ends_and_crossover_population_limit():
-    assert population_error_ar1("0", "0.7", dps=30).as_str().startswith("1.0000000000")
-    assert float(population_error_ar1("1", "0.7", dps=30).as_str()) < 1e-25
+    ar = make_model("ar1", rho="0.7")
+    assert population_error(ar, "0", dps=30).startswith("1.0000000000")
+    assert float(population_error(ar, "1", dps=30)) < 1e-25
     # crossover at large α and tiny λ approaches the α = ∞, λ → 0 closed form
     ctx = mpmath.MPContext()
     ctx.dps = 30
     r = ctx.mpf("0.8")
     closed = (2 / ctx.pi) * ctx.atan((1 - r) / (1 + r) * ctx.tan(ctx.pi * r**2 / (1 + r**2)))
-    near = ctx.mpf(crossover_ar1("0.8", "1e9", "1e-12", dps=20).as_dict()["f_star"])
+    near = ctx.mpf(crossover(make_model("ar1", rho="0.8"), "1e9", "1e-12", dps=20).as_dict()["f_star"])
     assert abs(near - closed) < 1e-6
     with pytest.raises(InputError, match="k_frac"):
-        population_error_ar1("1.5", "0.5")
+        population_error(make_model("ar1", rho="0.5"), "1.5")
 
 
 # ---------------------------------------------------------------- issue 5: general bases, e1, certification

@@ -9,11 +9,13 @@ from ..report import write_json
 from ..storage import atomic_write_text
 from .base import Claim, ClaimOutcome, RunOptions
 from .bbp import BBP
+from .pca_ar1 import PcaAR1
+from .pca_spiked import PcaSpiked
 from .errors import Errors
 from .spectrum import Spectrum
 from .ssr_closed_form import SSRClosedForm
 
-CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum(), BBP())}
+CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1())}
 
 
 def get_claim(name: str) -> Claim:

@@ -1,0 +1,87 @@
+"""Masked SSR against PCA (claims C5, C6): optimal ridge, Ledoit–Péché sample PCA, PPCA, crossovers, claims."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+
+from rmtverify.cli import main
+from rmtverify.mc_pca import pca_samples, population_pca
+from rmtverify.models import make_model
+from rmtverify.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
+from rmtverify.theory import errors
+
+
+@pytest.mark.parametrize("rho", ["0.5", "0.8", "0.95"])
+def test_population_limit_crossover_has_every_digit(rho):
+    ctx = mpmath.MPContext()
+    ctx.dps = 80
+    r = ctx.mpf(Fraction(rho).numerator) / Fraction(rho).denominator
+    closed = (2 / ctx.pi) * ctx.atan((1 - r) / (1 + r) * ctx.tan(ctx.pi * r**2 / (1 + r**2)))
+    got = ctx.mpf(population_limit_crossover(rho, dps=60))
+    assert abs(got - closed) <= ctx.mpf(10) ** -59 * closed
+    # and the finite-(α, λ) crossover approaches it as α → ∞, λ → 0
+    near = ctx.mpf(crossover(make_model("ar1", rho=rho), "1e10", "1e-12", dps=20).as_dict()["f_star"])
+    assert abs(near - closed) < 1e-5
+
+
+def test_optimal_ridge_is_a_minimum_and_infinite_for_isotropic():
+    model = make_model("ar1", rho="0.7")
+    r = optimal_ridge(model, "2", dps=25).as_dict()
+    lam = Fraction(r["lam_opt"])
+    e = lambda l: errors(model, "2", l, dps=25).float("e_gen")  # noqa: E731
+    assert abs(e(lam) - float(r["e_gen"])) < 1e-15
+    assert e(lam * Fraction(11, 10)) > e(lam) and e(lam * Fraction(9, 10)) > e(lam)
+    iso = optimal_ridge(make_model("isotropic"), "2", dps=20).as_dict()
+    assert iso["lam_opt"] == "inf" and iso["e_gen"].startswith("1.000000000")
+
+
+def test_population_ppca_at_finite_d_converges_to_the_closed_form():
+    model = make_model("ar1", rho="0.6", boundary="circulant")
+    th = float(population_error(model, Fraction(1, 4), dps=20, metric="masked"))
+    gaps = [abs(population_pca(model, d, [0.25])["masked"][0] - th) for d in (256, 1024)]
+    assert gaps[1] < 2e-3 and gaps[1] < gaps[0] + 1e-4
+    th_r = float(population_error(model, Fraction(1, 4), dps=20))
+    assert abs(population_pca(model, 1024, [0.25])["recon"][0] - th_r) < 2e-3
+
+
+def test_ledoit_peche_sample_pca_matches_monte_carlo():
+    model = make_model("ar1", rho="0.5")
+    law = SampleLaw(model, "2")
+    assert abs(law.wmass_above[0] - 1.0) < 1e-6  # Σ u_iᵀΣu_i = tr Σ: the weights integrate to tr Σ/d
+    n, v = pca_samples(model, "2", None, [0.25], 512, 4, 0, None, "test-lp")
+    mc = float(np.mean(v["recon"][:, 0]))
+    assert abs(mc - law.reconstruction_error(0.25)) < 5e-3
+    mc_m = float(np.mean(v["masked"][:, 0]))
+    assert abs(mc_m - law.masked_error(0.25)) < 5e-3
+    # sample PCA is worse than population PCA
+    assert law.reconstruction_error(0.25) > float(population_error(model, Fraction(1, 4), dps=20))
+
+
+def test_isotropic_sample_pca_weights_are_one():
+    law = SampleLaw(make_model("isotropic"), "3")
+    assert abs(law.reconstruction_error(0.3) - 0.7) < 1e-4
+
+
+def test_pca_claims_pass_and_detect_a_one_percent_error(tmp_path):
+    cache = str(tmp_path / "cache")
+    for claim in ("pca-spiked", "pca-ar1"):
+        assert main(["verify", claim, "--quick", "--out", str(tmp_path / "ok"), "--cache-dir", cache, "--quiet"]) == 0, claim
+        assert main(["verify", claim, "--quick", "--out", str(tmp_path / "bad"), "--cache-dir", cache, "--quiet", "--perturb", "0.01"]) == 1, claim
+    data = json.loads((tmp_path / "ok" / "pca-ar1.json").read_text())
+    assert all(0 < g["f_star"]["population/reconstruction"] < 0.3 for g in data["grid"])
+    assert all(t["winner"]["status"] == "PASS" for g in data["grid"] for t in g["tests"])
+
+
+def test_compare_and_crossover_cli(cli):
+    rc, out, err = cli("crossover", "ar1", "--rho", "0.8", "--alpha", "2", "--json")
+    assert rc == 0 and 0.1 < float(json.loads(out)["f_star"]) < 0.2
+    rc, out, err = cli("compare", "ar1", "--rho", "0.8", "--alpha", "2", "--k-frac", "0.5", "--json")
+    assert rc == 0 and json.loads(out)["winner"] == "pca"
+    for bad, name in ((("--k-frac", "1.5"), "k_frac"), (("--k-frac", "0.5", "--pca", "best"), "pca"), (("--k-frac", "0.5", "--metric", "x"), "metric")):
+        rc, out, err = cli("compare", "ar1", "--rho", "0.8", "--alpha", "2", *bad)
+        assert rc == 2 and name in err
