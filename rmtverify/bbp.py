@@ -73,11 +73,11 @@ def problem(base="isotropic", spike="flat", alpha=None, lam=None, matrix="sample
     spike = choice("spike", spike, SPIKES)
     matrix = choice("matrix", matrix, MATRICES)
     alpha = parse("alpha", alpha)
-    rho = parse("rho", rho) if base == "ar1" else None
-    if base == "ar1" and rho is None:
-        raise InputError("rho", "is required for the AR(1) base")
     if base == "isotropic" and rho is not None:
         raise InputError("rho", "applies only to the AR(1) base (--base ar1)")
+    if base == "ar1" and rho is None:
+        raise InputError("rho", "is required for the AR(1) base")
+    rho = parse("rho", rho) if base == "ar1" else None
     if matrix == "ssr":
         if lam is None:
             raise InputError("lam", "is required for the SSR matrix (matrix = 'ssr')")

@@ -103,10 +103,10 @@ def _optimal_in(model, alpha, ctx) -> dict:
         t, tp, tpp = tau3(k)
         return F("pca.e_gen_kappa_p")(k, a, t, tp, tpp)
 
-    # κ ranges over (κ(λ = 0), ∞); scan dE/dκ on a geometric grid for its first − → + change
-    k0 = solve_kappa(_base(model).resolvent(INF, ctx), alpha, 0, ctx) if alpha <= 1 else ctx.mpf(0)
     if alpha == 1:
-        raise InputError("alpha", "the optimal ridge at alpha = 1 needs lam > 0 everywhere; give a lam instead of 'opt'")
+        raise InputError("alpha", "the optimal ridge is not defined at alpha = 1 (the ridgeless errors diverge there); give a lam instead of 'opt'")
+    # κ ranges over (κ(λ = 0), ∞); scan dE/dκ on a geometric grid for its first − → + change
+    k0 = solve_kappa(_base(model).resolvent(INF, ctx), alpha, 0, ctx) if alpha < 1 else ctx.mpf(0)
     grid = [k0 + ctx.mpf(10) ** (ctx.mpf(j) / 4) for j in range(-40, 41)]
     prev = None
     for k in grid:
