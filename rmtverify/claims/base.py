@@ -18,6 +18,8 @@ class RunOptions:
     seed: int = 0
     cache: SampleCache = field(default_factory=lambda: SampleCache(None))
     quiet: bool = True
+    #: where the Monte Carlo samples run: None (serial) or an ExecutorSpec (local processes, Dask)
+    executor: object = None
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 from ..bbp import outlier, threshold
 from ..models import make_model
 from ..report import markdown_table, record_markdown, run_record, save_figure
-from ..simulate import SPIKE_CONTROLS, control_variate_mean, spike_samples
+from ..simulate import SPIKE_CONTROLS, control_variate_mean, spike_ladder
 from ..verdict import Criteria, combine, judge, judge_rate
 from .base import Claim, ClaimOutcome, RunOptions
 
@@ -122,8 +122,8 @@ class BBP(Claim):
                 theory = at[eps]  # the theory under test
                 ref, exact = at[Fraction(1, 100)], at[Fraction(0)]  # the effect of a 1% error, for the power check
                 data = {}
-                for d in ladder:
-                    n, v = spike_samples(lambda i, th=theta: cfg.model(th, i), cfg.alpha, cfg.lam, d, seeds, options.seed, options.cache, f"{self.name}|{cfg.name}|{theta}", options.quiet)
+                scan = spike_ladder(lambda i, th=theta: cfg.model(th, i), cfg.alpha, cfg.lam, ladder, seeds, options.seed, options.cache, f"{self.name}|{cfg.name}|{theta}", options.quiet, options.executor)
+                for d, (n, v) in zip(ladder, scan):
                     C = np.stack([v[c] for c in SPIKE_CONTROLS], axis=1)
                     data[d] = {k: (*control_variate_mean(v[k], C), float(np.std(v[k], ddof=1))) for k, _, _ in OBS}
                 point = {"theta": str(theta), "n": None, "observables": {}}

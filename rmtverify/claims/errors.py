@@ -17,7 +17,7 @@ import numpy as np
 from ..models import make_model
 from ..params import INF
 from ..report import markdown_table, record_markdown, run_record, save_figure
-from ..simulate import OBSERVABLES, simulate
+from ..simulate import OBSERVABLES, simulate_ladder
 from ..theory import errors as theory_errors
 from ..verdict import Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -74,12 +74,9 @@ class Errors(Claim):
         for cfg in CONFIGS:
             model = make_model(cfg.model, **cfg.options)
             limit = theory_errors(model, cfg.alpha, cfg.lam, d=INF, dps=LIMIT_DPS) if model.has_limit else None
-            sims, theory = [], []
-            for d in ladder:
-                sim = simulate(model, cfg.alpha, [cfg.lam], d, seeds, options.seed, options.cache, config_key=f"{self.name}|{cfg.name}", quiet=options.quiet)
-                # the theory at the α the sample actually has, n/d
-                theory.append(theory_errors(model, Fraction(sim.n, d), cfg.lam, d=d, dps=None))
-                sims.append(sim)
+            sims = simulate_ladder(model, cfg.alpha, [cfg.lam], ladder, seeds, options.seed, options.cache, config_key=f"{self.name}|{cfg.name}", quiet=options.quiet, executor=options.executor)
+            # the theory at the α the sample actually has, n/d
+            theory = [theory_errors(model, Fraction(sim.n, sim.d), cfg.lam, d=sim.d, dps=None) for sim in sims]
             cfg_result = {"config": cfg.name, "model": model.describe(), "alpha": str(cfg.alpha), "lam": str(cfg.lam), "observables": {}}
             if limit is not None:
                 cfg_result["theory_inf"] = {k: v for k, v in limit.as_dict().items() if k in ("kappa", "df1", "df2", "e_gen", "e_train")}

@@ -30,7 +30,7 @@ import numpy as np
 from ..models import make_model
 from ..params import INF
 from ..report import markdown_table, record_markdown, run_record, save_figure
-from ..simulate import spectra
+from ..simulate import spectra_ladder
 from ..spectrum import spectral_law
 from ..verdict import Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -195,13 +195,12 @@ class Spectrum(Claim):
             laws = {eps: spectral_law(model, cfg.alpha, cfg.lam, d=INF, dps=None, perturb=eps) for eps in {Fraction(0), Fraction(1, 100), options.perturb}}
             law = laws[options.perturb]  # the theory under test (perturbed on purpose with --perturb)
             tables = theory_tables(law)
-            effects = _effects(laws[Fraction(0)], laws[Fraction(1, 100)], tables)
+            effects = _effects(laws[Fraction(0)], laws[Fraction(1, 100)], tables, tables if laws[Fraction(0)] is law else None)
             pf = spectral_law(model, cfg.alpha, cfg.lam, d=INF, dps=None, pushforward=True)
             pf_tables = theory_tables(pf) if not law.constant_diagonal else tables
             pf_gap = _ks_tables(tables, pf_tables)
             per_d, last_eigs, ns = [], None, []
-            for d in ladder:
-                n, eigs = spectra(model, cfg.alpha, cfg.lam, d, seeds, options.seed, options.cache, f"{self.name}|{cfg.name}", options.quiet)
+            for d, (n, eigs) in zip(ladder, spectra_ladder(model, cfg.alpha, cfg.lam, ladder, seeds, options.seed, options.cache, f"{self.name}|{cfg.name}", options.quiet, options.executor)):
                 ns.append(n)
                 per_d.append([observables(ev, tables, d, cfg.outliers) for ev in eigs])
                 last_eigs = eigs
@@ -276,9 +275,9 @@ class Spectrum(Claim):
         return ClaimOutcome(self.name, self.spec, status, summary, md, data, figures)
 
 
-def _effects(law_ok, law_off, tables) -> dict:
-    """The reference sizes for the power requirement (see CRITERIA)."""
-    ok, off = theory_tables(law_ok), theory_tables(law_off)
+def _effects(law_ok, law_off, tables, ok_tables=None) -> dict:
+    """The reference sizes for the power requirement (see CRITERIA); ``ok_tables``: law_ok's tables if known."""
+    ok, off = ok_tables or theory_tables(law_ok), theory_tables(law_off)
     dg = abs(ok.g0 - complex(law_off.g(law_off.ctx.mpc(ok.z0.real, ok.z0.imag))))
     width = tables.edges[-1][1] - tables.edges[0][0]
     return {

@@ -115,5 +115,12 @@ class CovarianceModel(ABC):
         """Σ @ B; models with structure override this with a cheaper product."""
         return self.sigma(d) @ B
 
+    def sigma_lowrank(self, d: int):
+        """(c, U, θ) with Σ = c I + U diag(θ) Uᵀ (U of shape d × r, r ≪ d) when Σ has that form, else None.
+
+        The Monte Carlo engine then serves every λ of a grid with O(d² r) work instead of a d³ product.
+        """
+        return None
+
     def __repr__(self):
         return self.key()

@@ -51,3 +51,6 @@ class Isotropic(CovarianceModel):
 
     def sigma_apply(self, d, B):
         return B
+
+    def sigma_lowrank(self, d):
+        return 1.0, np.zeros((d, 0)), np.zeros(0)

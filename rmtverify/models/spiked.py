@@ -194,3 +194,8 @@ class Spiked(CovarianceModel):
     def sigma_apply(self, d, B):
         V = self.vectors(d)
         return self.base_model.sigma_apply(d, B) + (V * self._theta_array()) @ (V.T @ B)
+
+    def sigma_lowrank(self, d):
+        if self.base != "isotropic":
+            return None
+        return 1.0, self.vectors(d), self._theta_array()
