@@ -4,6 +4,8 @@
     rmtverify simulate MODEL [model options] --alpha A --lam L --d N [--seeds K] [--seed S] [--json]
     rmtverify verify CLAIM [--quick] [--perturb EPS] [--out DIR]
     rmtverify report [--quick] [--out DIR]
+      (simulate, verify, report: [--jobs N] [--scheduler ADDRESS] [--no-cache] [--quiet])
+    rmtverify bench [--json] [--quick]
     rmtverify derive [NAME] [--json] [--out DIR]
     rmtverify density MODEL [model options] --alpha A --lam L [--d N|inf] [--x X1,X2,...] [--dps P] [--json]
     rmtverify threshold spiked [--base isotropic|ar1 --rho R] [--spike flat|random|e1] --alpha A --lam L
@@ -94,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--d", required=True, help="dimension, an integer >= 2")
     s.add_argument("--seeds", default="16", help=_help("seeds") + " (default 16)")
     s.add_argument("--seed", default="0", help=_help("seed") + " (default 0)")
+    s.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
     _run_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -103,11 +106,12 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--perturb", default="0", help=_help("perturb") + ": multiply the theory by (1 + EPS)")
     v.add_argument("--out", default="reports", help="report directory (default reports)")
     v.add_argument("--seed", default="0", help=_help("seed"))
+    v.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
     _run_options(v)
 
     r = sub.add_parser("report", help="every implemented claim and the derivations, plus reports/index.md")
     r.add_argument("--quick", action="store_true")
-    r.add_argument("--jobs", default=None, help=_help("jobs") + " (default: min(2, number of cores))")
+    r.add_argument("--jobs", default=None, help=_help("jobs") + ": derivations and claims run in N processes (default: min(2, number of cores))")
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
     _run_options(r)
@@ -159,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--dps", default="30", help=_help("dps"))
     x.add_argument("--json", action="store_true")
 
+    k = sub.add_parser("bench", help="benchmarks: Monte Carlo engine vs the LAPACK floor and a naive pipeline; theory timings")
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.add_argument("--quick", action="store_true", help="smaller d and fewer repetitions (a smoke run)")
+    k.add_argument("--d", default=None, help="dimension of the engine benchmarks (default 2048; quick 512)")
+    k.add_argument("--repeats", default=None, help="repetitions per timing, medians reported (default 5; quick 3)")
+
     d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
     d.add_argument("name", nargs="?", default=None)
     d.add_argument("--json", action="store_true")
@@ -170,6 +180,7 @@ def _run_options(p):
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the sample cache")
     p.add_argument("--cache-dir", default=None, help="sample cache directory (default $RMTVERIFY_CACHE or ~/.cache/rmtverify)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run the Monte Carlo samples on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)")
 
 
 def _cache(args):
@@ -200,7 +211,7 @@ def cmd_simulate(args) -> int:
     from .simulate import simulate
 
     model = _build_model(args)
-    sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet)
+    sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet, executor=_executor(args))
     out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed, "seconds": round(sim.seconds, 3)}
     if args.json:
         print(json.dumps(out))
@@ -211,7 +222,14 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
-def _options(args):
+def _executor(args, jobs=True):
+    """Where samples run: ``--scheduler`` (Dask), else ``--jobs`` local processes, else serially."""
+    from .executor import executor_spec
+
+    return executor_spec(getattr(args, "jobs", None) if jobs else None, getattr(args, "scheduler", None))
+
+
+def _options(args, sample_jobs=True):
     from .claims import RunOptions
 
     return RunOptions(
@@ -221,6 +239,7 @@ def _options(args):
         seed=parse("seed", args.seed),
         cache=_cache(args),
         quiet=args.quiet,
+        executor=_executor(args, sample_jobs),
     )
 
 
@@ -234,68 +253,30 @@ def cmd_verify(args) -> int:
     return EXIT_OK if outcome.status == "PASS" else EXIT_FAIL
 
 
-def _report_task(name: str, options):
-    """One unit of ``rmtverify report`` (derivations or a claim), run in a worker process."""
-    import time as _time
-
-    from .claims import run_claim
-    from .derive import run_derivations, write_report
-
-    if name == "derivations":
-        started = _time.time()
-        reps = run_derivations()
-        write_report(reps, options.out, started)
-        ok = all(r.ok for r in reps)
-        return {"name": "derivations", "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if ok else "FAIL", "summary": f"{sum(r.ok for r in reps)}/{len(reps)} derivations pass"}
-    outcome = run_claim(name, options)
-    return {"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary}
-
-
 def cmd_report(args) -> int:
-    import concurrent.futures as cf
-    import multiprocessing as mp
     import os
 
     from .claims import CLAIMS
     from .report import write_index
+    from .runner import run_report
 
     started = time.time()
-    opts = _options(args)
+    # a claim's samples run inside its worker (or on --scheduler's Dask cluster): --jobs is for the units
+    opts = _options(args, sample_jobs=False)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
-    names = ["derivations", *CLAIMS]
     jobs = parse("jobs", args.jobs) if args.jobs is not None else min(2, os.cpu_count() or 1)
-    entries = {}
-    if jobs == 1:
-        for name in names:
-            entries[name] = _report_task(name, opts)
-            print(f"{name}: {entries[name]['status']} — {entries[name]['summary']}", flush=True)
-    else:
-        # one BLAS thread per worker: the workers, not BLAS, use the cores (no oversubscription)
-        env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-        os.environ.update({k: "1" for k in env})
-        try:
-            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-                # longest first, so the pool drains evenly
-                order = sorted(names, key=lambda n: -_EXPECTED_SECONDS.get(n, 30))
-                futures = {pool.submit(_report_task, name, opts): name for name in order}
-                for fut in cf.as_completed(futures):
-                    e = fut.result()
-                    entries[e["name"]] = e
-                    print(f"{e['name']}: {e['status']} — {e['summary']}", flush=True)
-        finally:
-            for k, v in env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-    ordered = [entries[n] for n in names]
+    ordered = run_report(list(CLAIMS), opts, jobs, started, announce=lambda line: print(line, flush=True))
     index = write_index(opts.out, ordered, started)
     print(f"index: {index}")
     return EXIT_OK if all(e["status"] == "PASS" for e in ordered) else EXIT_FAIL
 
 
-#: rough run times of the quick suite, to schedule the longest work first
-_EXPECTED_SECONDS = {"bbp": 90, "pca-ar1": 60, "derivations": 45, "errors": 40, "spectrum": 30, "pca-spiked": 25, "ssr-closed-form": 1}
+def cmd_bench(args) -> int:
+    from .bench import format_text, run_bench
+
+    out = run_bench(quick=args.quick, d=args.d, repeats=args.repeats)
+    print(json.dumps(out, indent=2) if args.json else format_text(out))
+    return EXIT_OK
 
 
 def cmd_density(args) -> int:
@@ -398,7 +379,7 @@ def cmd_derive(args) -> int:
     return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
 
 
-COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover}
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover, "bench": cmd_bench}
 
 
 def main(argv=None) -> int:
@@ -418,6 +399,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("rmtverify: interrupted; finished samples are cached, no report was half-written\n")
         return EXIT_INTERRUPT
+    finally:
+        from .executor import close_executors
+
+        close_executors()
 
 
 def entry_point():
