@@ -49,8 +49,12 @@ def run_task(name: str, options):
 
         return run_derivations([name.split(":", 1)[1]])[0]
     from .claims import run_claim
+    from .executor import close_executors
 
-    outcome = run_claim(name, options)
+    try:
+        outcome = run_claim(name, options)
+    finally:
+        close_executors()  # e.g. a Dask client: pool workers exit without running atexit handlers
     return {"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary}
 
 

@@ -198,3 +198,26 @@ def test_sigkill_mid_run_loses_no_finished_sample(tmp_path):
     fresh = simulate(make_model("isotropic"), "2", ["0.1"], 160, seeds=seeds)
     for obs in OBSERVABLES:
         assert np.array_equal(sim.values[obs], fresh.values[obs])
+
+
+# ---------------------------------------------------------------- the report's units
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeypatch, jobs):
+    from rmtverify import runner
+    from rmtverify.claims import RunOptions
+
+    monkeypatch.setattr(runner, "_derivation_names", lambda: ["kappa", "spiked"])
+    lines = []
+    opts = RunOptions(quick=True, out=tmp_path)
+    entries = runner.run_report(["ssr-closed-form"], opts, jobs, time.time(), announce=lines.append)
+    assert [e["name"] for e in entries] == ["derivations", "ssr-closed-form"]
+    assert all(e["status"] == "PASS" for e in entries)
+    assert entries[0]["summary"] == "2/2 derivations pass"
+    assert sorted(ln.split(":")[0] for ln in lines) == ["derivations", "ssr-closed-form"]
+    md = (tmp_path / "derivations.md").read_text()
+    assert "## kappa" in md and "## spiked" in md and "## isotropic" not in md
+    data = json.loads((tmp_path / "derivations.json").read_text())
+    assert [d["name"] for d in data["derivations"]] == ["kappa", "spiked"]
+    assert (tmp_path / "ssr-closed-form.json").exists()
