@@ -50,7 +50,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _help(name: str) -> str:
     p = PARAMETERS[name]
-    return f"{p.description}; {p.allowed()}"
+    units = "" if p.units == "dimensionless" else f" [{p.units}]"
+    return f"{p.description}{units}; {p.allowed()}; typically {p.typical[0]} to {p.typical[1]}"
 
 
 def _model_options(p):
@@ -212,13 +213,15 @@ def cmd_simulate(args) -> int:
 
     model = _build_model(args)
     sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet, executor=_executor(args))
-    out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed, "seconds": round(sim.seconds, 3)}
+    out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed}
+    # no wall-clock time in the JSON: the same seed must give byte-identical output
     if args.json:
         print(json.dumps(out))
     else:
         print(f"model {model.key()}  d = {sim.d}  n = {sim.n}  samples = {sim.k}  seed = {sim.root_seed}")
         for obs in ("e_gen", "e_train"):
             print(f"  {obs:8s} {out[obs + '_mean']} ± {out[obs + '_se']}")
+        print(f"  ({sim.seconds:.2f} s)")
     return EXIT_OK
 
 

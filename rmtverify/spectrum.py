@@ -209,8 +209,13 @@ class SpectralLaw:
         dF = 1 - scale * es2 / (1 + delta) ** 2
         return F, dF, g
 
-    def _solve_mp(self, w, real_limit: bool = True):
+    def _solve_mp(self, w, real_limit: bool = True, start=None):
         """δ(w) and g_M(w) for one complex w with Im w ≥ 0, in the law's context.
+
+        ``start``: a guess for δ at the top of the path (default 0). Any guess, a real one
+        included, is pulled onto the physical branch there (|δ| is small and the fixed point is
+        a contraction at Im w ≫ |w|); a real guess at a real w would stay real under Newton's
+        method and miss the complex root inside the support.
 
         Continued from Im w = max(10, 10|w|) down to Im w = y_min = 10^(-0.6 dps)
         (about three stages per decade); a real target is then solved at Im w = 0
@@ -226,7 +231,7 @@ class SpectralLaw:
         y0 = max(ctx.mpf(10), 10 * abs(w))
         y_min = max(y_target, ctx.mpf(10) ** (-(ctx.dps * 3 // 5)))
         stages = max(PATH_STAGES, int(3 * float(ctx.log10(y0 / y_min))) + 1)
-        delta = ctx.mpc(0)
+        delta = ctx.mpc(0 if start is None else start)
         tol = ctx.mpf(2) ** (-(ctx.prec - 10))
         for k in range(stages + 1):
             y = y0 * (y_min / y0) ** (ctx.mpf(k) / stages)
@@ -252,15 +257,15 @@ class SpectralLaw:
             raise SolverError("spectral fixed point δ(w)", f"Newton's method at w = {self.ctx.nstr(w, 10)} ({self.ctx.prec} bits), {steps} iterations along the Im w path")
         return start
 
-    def g(self, z):
-        """g_Â(z) for complex z (Im z ≥ 0; a real z means z + i0)."""
+    def g(self, z, start=None):
+        """g_Â(z) for complex z (Im z ≥ 0; a real z means z + i0); ``start`` as in ``_solve_mp``."""
         ctx = self.ctx
         F = Formulas(ctx)
         z = ctx.mpc(z)
         w = F("spectrum.w_of_z")(z)
         if ctx.im(w) < 0:
             w = ctx.conj(w)
-        _, gm = self._solve_mp(w)
+        _, gm = self._solve_mp(w, start=start)
         return F("spectrum.g_A")(z, w, gm)
 
     def density(self, x):
