@@ -192,7 +192,12 @@ def check_symbolic(step: Step) -> tuple[bool, str]:
 
 
 def _evalf(expr, subs, dps):
-    val = sp.sympify(expr).subs(subs).evalf(dps + 10)
+    # numeric substitution inside evalf: no exact symbolic substitution of rationals first (which
+    # SymPy would expand into large exact radicals), and evalf's adaptive precision guards cancellation
+    expr = sp.sympify(expr)
+    val = expr.evalf(dps + 10, subs=subs)
+    if not val.is_number:  # a symbol outside ``subs``: report it as not numeric, as before
+        val = expr.subs(subs).evalf(dps + 10)
     return val
 
 

@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--perturb", default="0", help=_help("perturb") + ": multiply the theory by (1 + EPS)")
     v.add_argument("--out", default="reports", help="report directory (default reports)")
     v.add_argument("--seed", default="0", help=_help("seed"))
+    v.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
     v.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
     _run_options(v)
 
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", default=None, help=_help("jobs") + ": derivations and claims run in N processes (default: min(2, number of cores))")
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
+    r.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
     _run_options(r)
 
     q = sub.add_parser("density", help="spectral density of Â, support edges and atoms (claim C3)")
@@ -243,14 +245,17 @@ def _options(args, sample_jobs=True):
         cache=_cache(args),
         quiet=args.quiet,
         executor=_executor(args, sample_jobs),
+        max_d=parse("max_d", args.max_d) if getattr(args, "max_d", None) is not None else None,
     )
 
 
 def cmd_verify(args) -> int:
-    from .claims import get_claim, run_claim
+    from .claims import check_ladders, get_claim, run_claim
 
     get_claim(args.claim)  # an unknown claim is bad usage, before any work
-    outcome = run_claim(args.claim, _options(args))
+    options = _options(args)
+    check_ladders([args.claim], options)
+    outcome = run_claim(args.claim, options)
     print(f"{outcome.name} ({outcome.spec}): {outcome.status} — {outcome.summary}")
     print(f"report: {Path(args.out) / (outcome.name + '.md')}")
     return EXIT_OK if outcome.status == "PASS" else EXIT_FAIL
@@ -259,13 +264,14 @@ def cmd_verify(args) -> int:
 def cmd_report(args) -> int:
     import os
 
-    from .claims import CLAIMS
+    from .claims import CLAIMS, check_ladders
     from .report import write_index
     from .runner import run_report
 
     started = time.time()
     # a claim's samples run inside its worker (or on --scheduler's Dask cluster): --jobs is for the units
     opts = _options(args, sample_jobs=False)
+    check_ladders(list(CLAIMS), opts)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
     jobs = parse("jobs", args.jobs) if args.jobs is not None else min(2, os.cpu_count() or 1)
     ordered = run_report(list(CLAIMS), opts, jobs, started, announce=lambda line: print(line, flush=True))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ def limit_blas_permanently() -> None:
 
 
 def _in_dask_worker() -> bool:
+    if "distributed" not in sys.modules:  # a Dask worker has imported it; importing it here costs 0.5 s
+        return False
     try:
         from distributed import get_worker
 

@@ -138,6 +138,7 @@ PARAMETERS = {
         Parameter("seeds", "K", Domain(Fraction(2), Fraction(100000), True, True), (4, 64), "Monte Carlo samples per dimension", integer=True, units="samples"),
         Parameter("seed", "s", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "root seed of numpy.random.SeedSequence", integer=True),
         Parameter("perturb", "ε", Domain(Fraction(-1, 2), Fraction(1, 2), True, True), (Fraction(-1, 10), Fraction(1, 10)), "relative perturbation of the theory (verifier self-test)"),
+        Parameter("max_d", "d_max", Domain(Fraction(2), Fraction(2**20), True, True), (1024, 8192), "top of the Monte Carlo ladder (doubling from the claim's own ladder)", integer=True, units="coordinates"),
         Parameter("jobs", "J", Domain(Fraction(1), Fraction(256), True, True), (1, 8), "worker processes", integer=True, units="processes"),
         Parameter("spike_seed", "s_v", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "seed of the random spike directions", integer=True),
     ]

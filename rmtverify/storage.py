@@ -19,7 +19,12 @@ from pathlib import Path
 import numpy as np
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write ``path`` whole or not at all (temporary file + rename).
+
+    ``durable`` also fsyncs before the rename, so that the file survives a power cut, not only a
+    killed process; cache entries skip it (a damaged entry is detected and recomputed).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -27,7 +32,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -37,8 +43,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable)
 
 
 def default_cache_dir() -> Path:
@@ -101,10 +107,10 @@ class SampleCache:
         key = self.key(spec)
         buf = io.BytesIO()
         np.savez(buf, spec=np.array(json.dumps(spec, sort_keys=True)), values=np.asarray(values, dtype=float))
-        atomic_write_bytes(self.directory / key[:2] / f"{key}.npz", buf.getvalue())
+        atomic_write_bytes(self.directory / key[:2] / f"{key}.npz", buf.getvalue(), durable=False)
 
     def put(self, spec: dict, values: dict) -> None:
         self.misses += 1
         if self.directory is None:
             return
-        atomic_write_text(self._path(self.key(spec)), json.dumps({"spec": spec, "values": values}))
+        atomic_write_text(self._path(self.key(spec)), json.dumps({"spec": spec, "values": values}), durable=False)

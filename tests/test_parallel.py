@@ -221,3 +221,34 @@ def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeyp
     data = json.loads((tmp_path / "derivations.json").read_text())
     assert [d["name"] for d in data["derivations"]] == ["kappa", "spiked"]
     assert (tmp_path / "ssr-closed-form.json").exists()
+
+
+# ---------------------------------------------------------------- --max-d: the ladder's reach
+
+
+def test_max_d_extends_each_ladder_by_doubling_and_never_cuts_it():
+    from rmtverify.claims import RunOptions
+    from rmtverify.errors import InputError
+
+    assert RunOptions(quick=True).ladder((64, 128), (128, 256)) == (64, 128)
+    assert RunOptions(quick=False, max_d=1000).ladder((64, 128), (128, 256)) == (128, 256, 512)
+    assert RunOptions(quick=False, max_d=1024).ladder((64, 128), (128, 256)) == (128, 256, 512, 1024)
+    assert RunOptions(quick=False, max_d=256).ladder((64, 128), (128, 256)) == (128, 256)
+    with pytest.raises(InputError, match="max_d"):
+        RunOptions(quick=False, max_d=200).ladder((64, 128), (128, 256))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("verify", "errors", "--quick", "--max-d", "512"),  # below the quick ladder's top, 1024
+        ("report", "--quick", "--max-d", "600"),  # below some claim's top
+        ("verify", "errors", "--max-d", "1e9"),
+        ("verify", "errors", "--max-d", "4096.5"),
+        ("report", "--max-d", "abc"),
+    ],
+)
+def test_bad_max_d_is_refused_before_any_work(cli, argv, tmp_path):
+    rc, out, err = cli(*argv, "--out", str(tmp_path))
+    assert rc == 2 and "max_d" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -24,6 +24,17 @@ def get_claim(name: str) -> Claim:
     return CLAIMS[name]
 
 
+def check_ladders(names, options: RunOptions) -> None:
+    """Raise InputError now (not in a worker, after other work) when ``options.max_d`` cannot extend
+    the ladder of one of the claims ``names``."""
+    import sys
+
+    for name in names:
+        module = sys.modules[type(get_claim(name)).__module__]
+        if hasattr(module, "FULL_LADDER"):
+            options.ladder(module.QUICK_LADDER, module.FULL_LADDER)
+
+
 def run_claim(name: str, options: RunOptions) -> ClaimOutcome:
     """Run one claim and write reports/<claim>.md and .json (figures are written by the claim)."""
     claim = get_claim(name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from ..errors import InputError
 from ..storage import SampleCache
 
 
@@ -20,6 +21,20 @@ class RunOptions:
     quiet: bool = True
     #: where the Monte Carlo samples run: None (serial) or an ExecutorSpec (local processes, Dask)
     executor: object = None
+    #: extend each claim's ladder by doubling up to this d (None: the claim's own ladder)
+    max_d: int | None = None
+
+    def ladder(self, quick: tuple, full: tuple) -> tuple:
+        """The claim's ladder (quick or full), extended by doubling while the next d is ≤ ``max_d``."""
+        base = tuple(quick if self.quick else full)
+        if self.max_d is None:
+            return base
+        if self.max_d < base[-1]:
+            raise InputError("max_d", f"extends a ladder and cannot cut it: must be at least {base[-1]} (this claim's top d); got {self.max_d}")
+        out = list(base)
+        while out[-1] * 2 <= self.max_d:
+            out.append(out[-1] * 2)
+        return tuple(out)
 
 
 @dataclass

@@ -106,7 +106,7 @@ class BBP(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = QUICK_LADDER if options.quick else FULL_LADDER
+        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         eps = options.perturb
         statuses, sections, figures, results = [], [], [], []
@@ -314,10 +314,15 @@ def _figure(cfg, points, ladder, th_s, th_a, eps):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     tmax = max(float(t) for t in cfg.thetas) * 1.05
     grid = np.geomspace(min(float(t) for t in cfg.thetas) * 0.7, tmax, 30)
+    # one outlier solve per (θ, matrix) serves both panels
+    curve = {
+        matrix: [outlier(Fraction(str(round(g, 6))), lam=cfg.lam if matrix == "ssr" else None, matrix=matrix, dps=16, perturb=eps, **cfg.theory_kw()) for g in grid]
+        for matrix in ("ssr", "sample")
+    }
     for ax, kind, keys in ((axes[0], "location", ("a_top",)), (axes[1], "overlap", ("a_overlap", "s_overlap"))):
         for key in keys:
             matrix = "ssr" if key.startswith("a") else "sample"
-            th = [float(getattr(outlier(Fraction(str(round(g, 6))), lam=cfg.lam if matrix == "ssr" else None, matrix=matrix, dps=16, perturb=eps, **cfg.theory_kw()), kind)) for g in grid]
+            th = [float(getattr(o, kind)) for o in curve[matrix]]
             ax.plot(grid, th, "-" if matrix == "ssr" else "--", label=f"theory ({'Â' if matrix == 'ssr' else 'S'})")
             for j, d in enumerate(ladder[-3:]):
                 xs = [float(Fraction(p["theta"])) * (1 + 0.02 * (j - 1)) for p in points]

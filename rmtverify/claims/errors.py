@@ -65,7 +65,7 @@ class Errors(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = QUICK_LADDER if options.quick else FULL_LADDER
+        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         factor = float(1 + options.perturb)
         criteria = Criteria(beta0=1.0)

@@ -80,7 +80,7 @@ class PcaAR1(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = QUICK_LADDER if options.quick else FULL_LADDER
+        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         factor = float(1 + options.perturb)
         statuses, results, rows_fstar, rows_tests = [], [], [], []
@@ -256,12 +256,16 @@ def _map_figure(quick: bool):
     rhos = np.linspace(0.1, 0.95, 6 if quick else 12)
     alphas = np.geomspace(0.25, 16, 5 if quick else 9)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    points = {}  # (i, j) -> (model, α, λ*): one optimal ridge serves both metrics
+    for i, a in enumerate(alphas):
+        for j, r in enumerate(rhos):
+            model, alpha = make_model("ar1", rho=Fraction(repr(float(r)))), Fraction(repr(float(a)))
+            lam = optimal_ridge(model, alpha, dps=15).as_dict()["lam_opt"]
+            points[(i, j)] = (model, alpha, "opt" if lam == "inf" else Fraction(lam))
     for ax, metric in zip(axes, ("reconstruction", "masked")):
         Z = np.zeros((len(alphas), len(rhos)))
-        for i, a in enumerate(alphas):
-            for j, r in enumerate(rhos):
-                model = make_model("ar1", rho=Fraction(repr(float(r))))
-                Z[i, j] = float(crossover(model, Fraction(repr(float(a))), "opt", "population", metric, dps=15).as_dict()["f_star"])
+        for (i, j), (model, alpha, lam) in points.items():
+            Z[i, j] = float(crossover(model, alpha, lam, "population", metric, dps=15).as_dict()["f_star"])
         im = ax.pcolormesh(rhos, alphas, Z, shading="nearest", vmin=0, vmax=1)
         ax.set_yscale("log")
         ax.set_xlabel("ρ")

@@ -187,7 +187,7 @@ class Spectrum(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = QUICK_LADDER if options.quick else FULL_LADDER
+        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         sections, figures, results, statuses = [], [], [], []
         for cfg in CONFIGS:
