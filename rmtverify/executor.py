@@ -75,6 +75,22 @@ def _in_dask_worker() -> bool:
 
 
 @contextmanager
+def one_thread_environment():
+    """BLAS_VARS = 1 in this process's environment while processes are spawned, restored afterwards:
+    spawned children read them at start-up, before NumPy loads OpenBLAS."""
+    saved = {k: os.environ.get(k) for k in BLAS_VARS}
+    os.environ.update({k: "1" for k in BLAS_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def one_blas_thread():
     """Compute with one BLAS thread: the same operations in every executor (bit-identical results).
 
@@ -163,19 +179,10 @@ class ProcessExecutor(Executor):
             import concurrent.futures as cf
             import multiprocessing as mp
 
-            # the children read these at start-up, before NumPy loads OpenBLAS
-            saved = {k: os.environ.get(k) for k in BLAS_VARS}
-            os.environ.update({k: "1" for k in BLAS_VARS})
-            try:
+            with one_thread_environment():
                 self._pool = cf.ProcessPoolExecutor(self.spec.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init)
                 # start the workers now, while the environment says one thread
                 list(self._pool.map(_noop, range(self.spec.jobs)))
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
         return self._pool
 
     def imap_unordered(self, fn, arglist):

@@ -11,9 +11,7 @@ derivation is in, one more unit writes ``derivations.md``.
 
 from __future__ import annotations
 
-import os
-
-from .executor import BLAS_VARS
+from .executor import one_thread_environment
 
 #: rough run times (s) of the quick suite, to schedule the longest work first
 EXPECTED_SECONDS = {
@@ -91,9 +89,7 @@ def run_report(claims: list[str], options, jobs: int, started: float, announce=p
 
     units = [f"derive:{d}" for d in derivs] + list(claims)
     order = sorted(units, key=lambda n: -EXPECTED_SECONDS.get(n, 30))  # longest first (unknown: early)
-    saved = {k: os.environ.get(k) for k in BLAS_VARS}
-    os.environ.update({k: "1" for k in BLAS_VARS})  # inherited by the spawned workers
-    try:
+    with one_thread_environment():  # inherited by the spawned workers
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
             pending = {pool.submit(run_task, name, options): name for name in order}
             while pending:
@@ -107,10 +103,4 @@ def run_report(claims: list[str], options, jobs: int, started: float, announce=p
                             pending[pool.submit(write_derivations, [reports[d] for d in derivs], options.out, started)] = "write:derivations"
                     else:
                         done(result)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return [entries[n] for n in [DERIVATIONS_ENTRY, *claims]]
