@@ -139,3 +139,16 @@ def test_spectrum_quick_passes_and_detects_a_one_percent_error(tmp_path):
     holds = {c["config"]: c["pushforward"]["holds"] for c in ok["configs"]}
     assert holds["mixture-a2"] is False and holds["isotropic-a2"] is True and holds["ar1-a2"] is True
     assert (tmp_path / "good" / "spectrum-mixture-a2.png").exists()
+
+
+def test_pushforward_monte_carlo_scores_the_continuous_part_when_there_is_an_atom():
+    """α = 1/2: half the eigenvalues sit on the atom and straddle it by rounding; the push-forward
+    comparison must score the continuous part (as the KS sub-tests do), not report a spurious 0.25."""
+    from rmtverify.claims.spectrum import _pushforward_mc, theory_tables
+
+    law = spectral_law(make_model("isotropic"), "0.5", "0.1", dps=None)
+    tables = theory_tables(law)
+    assert tables.atoms and abs(tables.atoms[0][1] - 0.5) < 1e-12
+    _, eigs = spectra(make_model("isotropic"), "0.5", "0.1", 256, 3, 0, None, "test-atom")
+    res = _pushforward_mc(eigs, tables, tables, 256)
+    assert res["mc_ks_to_full_law"] < 0.05 and res["mc_ks_to_full_law"] == res["mc_ks_to_pushforward"]

@@ -306,9 +306,15 @@ def _ks_tables(a: TheoryTables, b: TheoryTables) -> float:
 
 
 def _pushforward_mc(eigs, full: TheoryTables, pf: TheoryTables, d: int) -> dict:
-    """Mean KS of the Monte Carlo at the largest d against the full law and against the push-forward."""
-    ks_full = np.mean([_ks(ev, full.x, full.F) for ev in eigs])
-    ks_pf = np.mean([_ks(ev, pf.x, pf.F) for ev in eigs])
+    """Mean KS of the Monte Carlo at the largest d against the full law and against the push-forward,
+    on the continuous part (each law's atoms removed, as in the KS sub-tests): at finite d an atom's
+    eigenvalues straddle its location by rounding, which a CDF with a jump cannot score."""
+
+    def ks(ev, tables):
+        return _ks(ev[~_atom_cluster(ev, tables.atoms, d)], tables.x, tables.Fc)
+
+    ks_full = np.mean([ks(ev, full) for ev in eigs])
+    ks_pf = np.mean([ks(ev, pf) for ev in eigs])
     return {"mc_ks_to_full_law": float(ks_full), "mc_ks_to_pushforward": float(ks_pf), "at_d": d}
 
 
@@ -321,7 +327,7 @@ def _section(cfg, tables, rows, verdicts, holds, pf_gap, mc_pf, fig, d_max) -> s
         f"Theory (d = ∞): support {edges}; atoms: {atoms}; g_Â(z₀) = {tables.g0.real:.10g} + {tables.g0.imag:.10g}i at z₀ = {tables.z0.real:.6g} + {tables.z0.imag:.6g}i.",
         "",
         f"Push-forward shortcut: **{'holds' if holds else 'fails'}** — KS(full law, push-forward) = {pf_gap:.2e} at d = ∞; "
-        f"Monte Carlo at d = {d_max}: mean KS {mc_pf['mc_ks_to_full_law']:.4f} to the full law, {mc_pf['mc_ks_to_pushforward']:.4f} to the push-forward.",
+        f"Monte Carlo at d = {d_max}: mean KS of the continuous part {mc_pf['mc_ks_to_full_law']:.4f} to the full law, {mc_pf['mc_ks_to_pushforward']:.4f} to the push-forward.",
         "",
         markdown_table(["observable", "d", "MC mean", "SE", "theory (d = ∞)", "z"], rows),
         "",
