@@ -404,7 +404,7 @@ class SpectralLaw:
         if self._mp is None:
             return ctx.mpf((x_out + x_in) / 2)  # dense finite d (double precision): grid resolution only
         wz = F("spectrum.w_of_z")
-        # bisection in double precision (classification only: does δ have an imaginary part?)
+        # subdivision in double precision (classification only: does δ have an imaginary part?)
         out, inn = float(x_out), float(x_in)
         # 5 rounds of 31 interior points shrink the bracket by 32^5 = 2^30, like 30 bisection steps,
         # in 5 vectorised continuations instead of 30 scalar ones
@@ -436,7 +436,7 @@ class SpectralLaw:
         except (ValueError, ZeroDivisionError) as exc:
             raise SolverError(
                 "support edge (double root of the spectral fixed point)",
-                f"bisection to [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}], then 2-d Newton from w = {ctx.nstr(w0, 12)}, "
+                f"subdivision to [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}], then 2-d Newton from w = {ctx.nstr(w0, 12)}, "
                 f"δ = {ctx.nstr(delta_out, 12)}: {exc}",
             ) from None
         x_e = 1 - 1 / w_e

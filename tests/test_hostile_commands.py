@@ -76,3 +76,16 @@ def test_bad_input_to_the_api():
         with pytest.raises(InputError) as info:
             call()
         assert info.value.parameter == name, (name, str(info.value))
+
+
+def test_every_parameter_declares_domain_typical_range_and_units(cli):
+    from rmtverify.params import PARAMETERS
+
+    for name, p in PARAMETERS.items():
+        lo, hi = p.typical
+        assert p.domain.contains(type(p.domain.lo)(lo)) and p.domain.contains(type(p.domain.lo)(hi)), name
+        assert p.units and p.description, name
+    # the command line's help comes from the same declaration
+    rc, out, _ = cli("theory", "--help")
+    flat = " ".join(out.split())  # argparse wraps the help
+    assert "[variance (units of Σ)]" in flat and "typically 1/1000 to 10" in flat
