@@ -50,7 +50,11 @@ def _own_version() -> str:
             ["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
         ).stdout.strip() or None
         dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5
+            # the reports the run itself rewrites do not make the code dirty
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports"],
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         if commit and dirty:
             commit += "+dirty"
