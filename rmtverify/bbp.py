@@ -330,12 +330,17 @@ class Outlier:
         }
 
 
-def _outlier_values(prob: Problem, theta: Fraction, ctx) -> dict:
-    law = _Law(prob, ctx, lambda q: mpf(ctx, q))
+def _outlier_values(prob: Problem, theta: Fraction, ctx, shared: dict | None = None) -> dict:
+    """``shared``: what does not depend on θ (the law, θ_c, Â's scale), filled on first use so that
+    a curve over θ solves for them once per context."""
+    shared = {} if shared is None else shared
+    if "law" not in shared:
+        shared["law"] = _Law(prob, ctx, lambda q: mpf(ctx, q))
+        shared["tc"] = _theta_c(prob, ctx)
+    law, tc = shared["law"], shared["tc"]
     eps = mpf(ctx, prob.perturb)
     th = mpf(ctx, theta)
     th_eff = (1 + eps) * th
-    tc = _theta_c(prob, ctx)
     if prob.matrix == "ssr" and prob.spike == "e1":
         return _e1_outlier(prob, law, ctx, th, eps, tc)
     m_c = tc["m_c"]
@@ -350,7 +355,9 @@ def _outlier_values(prob: Problem, theta: Fraction, ctx) -> dict:
     else:
         loc, ov = edge, ctx.mpf(0)
     if prob.matrix == "ssr":
-        kappa, c0 = _ssr_scale(prob, ctx)
+        if "scale" not in shared:
+            shared["scale"] = _ssr_scale(prob, ctx)
+        kappa, c0 = shared["scale"]
         phi = law.F("bbp.ssr_map")
         l = mpf(ctx, prob.lam)
         loc, edge = phi(loc, l, kappa, c0), phi(edge, l, kappa, c0)
@@ -399,3 +406,23 @@ def outlier(theta, alpha, base="isotropic", spike="flat", lam=None, matrix="samp
 
     ctx, vals = deliver(compute, dps, "the BBP outlier")
     return Outlier(prob, theta, vals["location"], vals["overlap"], vals["bulk_edge"], vals["separated"], dps, ctx, vals["theta_c"])
+
+
+def outlier_curve(thetas, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> list:
+    """``outlier`` at every θ of ``thetas`` (a list of Outlier), with θ_c and the bulk solved once per
+    working precision; every value carries the same digit guarantee as ``outlier``."""
+    prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
+    thetas = [parse("theta", t) for t in thetas]
+    dps = parse("dps", dps)
+    names = ("location", "overlap", "bulk_edge", "separated", "theta_c")
+
+    def compute(ctx):
+        shared: dict = {}
+        out = {}
+        for i, theta in enumerate(thetas):
+            v = _outlier_values(prob, theta, ctx, shared)
+            out.update({f"{i}:{k}": v[k] for k in names})
+        return out
+
+    ctx, vals = deliver(compute, dps, "the BBP outlier curve")
+    return [Outlier(prob, t, *(vals[f"{i}:{k}"] for k in names[:4]), dps, ctx, vals[f"{i}:theta_c"]) for i, t in enumerate(thetas)]

@@ -179,7 +179,9 @@ class SampleLaw:
         lam = 1.0
         kc = float(law.kappa * law.c0)
         self.mean_sigma = 1.0  # diag Σ = 1 for the isotropic and AR(1) bases
-        edges = [(float(a), float(b)) for a, b in law.support()]
+        # S's law on an isotropic or AR(1) base (a connected population spectrum) has one support
+        # interval: a coarse scan brackets its two edges, each then solved as an equation
+        edges = [(float(a), float(b)) for a, b in law.support(grid=1000)]
         if len(edges) != 1:
             raise SolverError("sample PCA law", f"expected one support interval for S, found {len(edges)}")
         mu_lo, mu_hi = edges[0]

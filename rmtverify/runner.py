@@ -15,20 +15,20 @@ from .executor import one_thread_environment
 
 #: rough run times (s) of the quick suite, to schedule the longest work first
 EXPECTED_SECONDS = {
-    "errors": 25,
-    "bbp": 23,
-    "spectrum": 18,
-    "ssr-closed-form": 1,
-    "pca-ar1": 40,
-    "pca-spiked": 20,
-    "derive:train_gen": 10,
-    "derive:spectrum": 8,
-    "derive:ar1": 6.5,
-    "derive:bbp": 6.5,
+    "pca-ar1": 27,
+    "errors": 22,
+    "pca-spiked": 16,
+    "bbp": 14,
+    "spectrum": 9,
+    "ssr-closed-form": 0.1,
+    "derive:train_gen": 7.7,
     "derive:isotropic": 5.5,
-    "derive:pca": 2.5,
-    "derive:ssr_closed_form": 2,
+    "derive:bbp": 5.5,
+    "derive:spectrum": 3.9,
+    "derive:ar1": 2.5,
+    "derive:pca": 2.3,
     "derive:kappa": 1.5,
+    "derive:ssr_closed_form": 1,
     "derive:spiked": 1,
 }
 DERIVATIONS_ENTRY = "derivations"

@@ -171,3 +171,22 @@ def test_threshold_cli(cli):
     assert rc == 0 and json.loads(out)["overlap"].startswith("0.809523809523809523")
     rc, out, err = cli("threshold", "spiked", "--alpha", "2", "--matrix", "ssr")
     assert rc == 2 and "lam" in err
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(alpha="2", matrix="sample"),
+        dict(alpha="2", lam="1/10", matrix="ssr", base="ar1", rho="1/2", spike="flat"),
+        dict(alpha="1/4", lam="2", matrix="ssr", spike="e1"),
+    ],
+)
+def test_outlier_curve_equals_outlier_point_by_point(kw):
+    """θ_c and the bulk are solved once per precision along a curve; every digit must be unchanged."""
+    from rmtverify.bbp import outlier, outlier_curve
+
+    thetas = ["0.5", "1", "3", "6", "12"]
+    curve = outlier_curve(thetas, dps=25, **kw)
+    for t, o in zip(thetas, curve):
+        assert o.as_dict() == outlier(t, dps=25, **kw).as_dict()
+    assert any(o.separated for o in curve) and not all(o.separated for o in curve)

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..bbp import outlier, threshold
+from ..bbp import outlier_curve, threshold
 from ..models import make_model
 from ..report import markdown_table, record_markdown, run_record, save_figure
 from ..simulate import SPIKE_CONTROLS, control_variate_mean, spike_ladder
@@ -115,10 +115,15 @@ class BBP(Claim):
             th_a = threshold(dps=DPS, lam=cfg.lam, matrix="ssr", certify=True, perturb=eps, **cfg.theory_kw())
             tc = {"sample": th_s.theta_c, "ssr": th_a.theta_c}
             rows, judged, points = [], {}, []
-            for theta in cfg.thetas:
-                if options.quick and _in_window(theta, tc):
-                    continue  # the quick suite skips the points it would only show
-                at = {e: {m: outlier(theta, lam=cfg.lam if m == "ssr" else None, matrix=m, dps=DPS, perturb=e, **cfg.theory_kw()) for m in ("sample", "ssr")} for e in {Fraction(0), Fraction(1, 100), eps}}
+            # the quick suite skips the points it would only show
+            scanned = [theta for theta in cfg.thetas if not (options.quick and _in_window(theta, tc))]
+            curves = {
+                (e, m): outlier_curve(scanned, lam=cfg.lam if m == "ssr" else None, matrix=m, dps=DPS, perturb=e, **cfg.theory_kw())
+                for e in {Fraction(0), Fraction(1, 100), eps}
+                for m in ("sample", "ssr")
+            }
+            for j, theta in enumerate(scanned):
+                at = {e: {m: curves[(e, m)][j] for m in ("sample", "ssr")} for e in {Fraction(0), Fraction(1, 100), eps}}
                 theory = at[eps]  # the theory under test
                 ref, exact = at[Fraction(1, 100)], at[Fraction(0)]  # the effect of a 1% error, for the power check
                 data = {}
@@ -315,10 +320,8 @@ def _figure(cfg, points, ladder, th_s, th_a, eps):
     tmax = max(float(t) for t in cfg.thetas) * 1.05
     grid = np.geomspace(min(float(t) for t in cfg.thetas) * 0.7, tmax, 30)
     # one outlier solve per (θ, matrix) serves both panels
-    curve = {
-        matrix: [outlier(Fraction(str(round(g, 6))), lam=cfg.lam if matrix == "ssr" else None, matrix=matrix, dps=16, perturb=eps, **cfg.theory_kw()) for g in grid]
-        for matrix in ("ssr", "sample")
-    }
+    thetas = [Fraction(str(round(g, 6))) for g in grid]
+    curve = {matrix: outlier_curve(thetas, lam=cfg.lam if matrix == "ssr" else None, matrix=matrix, dps=16, perturb=eps, **cfg.theory_kw()) for matrix in ("ssr", "sample")}
     for ax, kind, keys in ((axes[0], "location", ("a_top",)), (axes[1], "overlap", ("a_overlap", "s_overlap"))):
         for key in keys:
             matrix = "ssr" if key.startswith("a") else "sample"
