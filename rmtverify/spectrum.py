@@ -41,8 +41,9 @@ from .theory import solve_kappa
 
 #: continuation stages from Im w = Y0 down to the target
 PATH_STAGES = 40
-#: an edge's bracket is cut into EDGE_POINTS pieces, EDGE_ROUNDS times (32^5 = 2^30)
-EDGE_POINTS, EDGE_ROUNDS = 32, 5
+#: an edge's bracket is cut into EDGE_POINTS pieces, EDGE_ROUNDS times (32^3 = 2^15): enough to start
+#: the edge's 2-d Newton iteration, which is regular at a square-root edge, well inside its basin
+EDGE_POINTS, EDGE_ROUNDS = 32, 3
 
 
 # --------------------------------------------------------------- population types
@@ -396,7 +397,7 @@ class SpectralLaw:
         """The support edge between a grid point outside (x_out) and one inside (x_in).
 
         Subdivision (double precision) on "the fixed point has a real root" (Im δ = 0)
-        brings the bracket to ~1e-9 of its width; then the edge is solved as the equation system F = 0,
+        brings the bracket to 32^-EDGE_ROUNDS of its width; then the edge is solved as the equation system F = 0,
         ∂F/∂δ = 0 in the real unknowns (w, δ) by Newton's method, to full precision.
         """
         ctx = self.ctx
@@ -406,8 +407,8 @@ class SpectralLaw:
         wz = F("spectrum.w_of_z")
         # subdivision in double precision (classification only: does δ have an imaginary part?)
         out, inn = float(x_out), float(x_in)
-        # 5 rounds of 31 interior points shrink the bracket by 32^5 = 2^30, like 30 bisection steps,
-        # in 5 vectorised continuations instead of 30 scalar ones
+        # EDGE_ROUNDS rounds of 31 interior points shrink the bracket by 32^EDGE_ROUNDS, like
+        # 5·EDGE_ROUNDS bisection steps, in EDGE_ROUNDS vectorised continuations
         t = np.arange(1, EDGE_POINTS) / EDGE_POINTS
         delta_out = None
         for _ in range(EDGE_ROUNDS):
