@@ -397,22 +397,17 @@ def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
 def outlier(theta, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> Outlier:
     """Outlier location, squared overlap |⟨û, v⟩|² (û: unit right eigenvector) and bulk edge; overlap 0 below θ_c."""
     prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
-    theta = parse("theta", theta)
-    dps = parse("dps", dps)
-
-    def compute(ctx):
-        v = _outlier_values(prob, theta, ctx)
-        return {"location": v["location"], "overlap": v["overlap"], "bulk_edge": v["bulk_edge"], "separated": v["separated"], "theta_c": v["theta_c"]}
-
-    ctx, vals = deliver(compute, dps, "the BBP outlier")
-    return Outlier(prob, theta, vals["location"], vals["overlap"], vals["bulk_edge"], vals["separated"], dps, ctx, vals["theta_c"])
+    return _outliers(prob, [parse("theta", theta)], dps, "the BBP outlier")[0]
 
 
 def outlier_curve(thetas, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> list:
     """``outlier`` at every θ of ``thetas`` (a list of Outlier), with θ_c and the bulk solved once per
     working precision; every value carries the same digit guarantee as ``outlier``."""
     prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
-    thetas = [parse("theta", t) for t in thetas]
+    return _outliers(prob, [parse("theta", t) for t in thetas], dps, "the BBP outlier curve")
+
+
+def _outliers(prob: Problem, thetas: list, dps, what: str) -> list:
     dps = parse("dps", dps)
     names = ("location", "overlap", "bulk_edge", "separated", "theta_c")
 
@@ -424,5 +419,5 @@ def outlier_curve(thetas, alpha, base="isotropic", spike="flat", lam=None, matri
             out.update({f"{i}:{k}": v[k] for k in names})
         return out
 
-    ctx, vals = deliver(compute, dps, "the BBP outlier curve")
+    ctx, vals = deliver(compute, dps, what)
     return [Outlier(prob, t, *(vals[f"{i}:{k}"] for k in names[:4]), dps, ctx, vals[f"{i}:theta_c"]) for i, t in enumerate(thetas)]

@@ -27,12 +27,10 @@ def get_claim(name: str) -> Claim:
 def check_ladders(names, options: RunOptions) -> None:
     """Raise InputError now (not in a worker, after other work) when ``options.max_d`` cannot extend
     the ladder of one of the claims ``names``."""
-    import sys
-
     for name in names:
-        module = sys.modules[type(get_claim(name)).__module__]
-        if hasattr(module, "FULL_LADDER"):
-            options.ladder(module.QUICK_LADDER, module.FULL_LADDER)
+        claim = get_claim(name)
+        if claim.ladders is not None:
+            claim.ladder(options)
 
 
 def run_claim(name: str, options: RunOptions) -> ClaimOutcome:

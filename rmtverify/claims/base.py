@@ -53,6 +53,12 @@ class Claim(ABC):
     spec: str = ""  # SPEC §4 id
     title: str = ""
     statement: str = ""
+    #: (quick, full) ladders of d for claims with a Monte Carlo ladder; None for the others
+    ladders: tuple | None = None
+
+    def ladder(self, options: "RunOptions") -> tuple:
+        """This claim's ladder under ``options`` (quick or full, extended to ``options.max_d``)."""
+        return options.ladder(*self.ladders)
 
     @abstractmethod
     def run(self, options: RunOptions) -> ClaimOutcome:

@@ -96,6 +96,7 @@ LABEL = {
 
 class BBP(Claim):
     name = "bbp"
+    ladders = (QUICK_LADDER, FULL_LADDER)
     spec = "C4"
     title = "Spiked models: BBP transition of Â — thresholds, outliers, overlaps"
     statement = (
@@ -106,7 +107,7 @@ class BBP(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
+        ladder = self.ladder(options)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         eps = options.perturb
         statuses, sections, figures, results = [], [], [], []

@@ -56,6 +56,7 @@ CONFIGS = (
 
 class Errors(Claim):
     name = "errors"
+    ladders = (QUICK_LADDER, FULL_LADDER)
     spec = "C2"
     title = "E_train and E_gen converge to deterministic equivalents that depend on Σ alone"
     statement = (
@@ -65,7 +66,7 @@ class Errors(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
+        ladder = self.ladder(options)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         factor = float(1 + options.perturb)
         criteria = Criteria(beta0=1.0)

@@ -70,6 +70,7 @@ def winner_test(delta_mc: np.ndarray, theory_delta: float) -> tuple[str, str]:
 
 class PcaAR1(Claim):
     name = "pca-ar1"
+    ladders = (QUICK_LADDER, FULL_LADDER)
     spec = "C6"
     title = "AR(1): masked SSR against PCA with k directions; the crossover k*/d"
     statement = (
@@ -80,7 +81,7 @@ class PcaAR1(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
+        ladder = self.ladder(options)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         factor = float(1 + options.perturb)
         statuses, results, rows_fstar, rows_tests = [], [], [], []
@@ -222,7 +223,6 @@ def _curves_figure(curves):
         for j, alpha in enumerate(ALPHAS):
             ax = axes[i, j]
             law, lam, e_ssr, fstars = curves[(rho, alpha)]
-            model = make_model("ar1", rho=rho)
             pop = numpy_function("pca.e_pca_ar1")(phis, abs(float(rho)))
             ppca = numpy_function("pca.e_ppca_ar1")(phis, abs(float(rho)))
             samp = [law.reconstruction_error(p) for p in phis]

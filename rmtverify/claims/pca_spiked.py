@@ -55,13 +55,14 @@ def _pca_wins(diff: np.ndarray) -> tuple[str, str]:
 
 class PcaSpiked(Claim):
     name = "pca-spiked"
+    ladders = (QUICK_LADDER, FULL_LADDER)
     spec = "C5"
     title = "Spiked models: PCA outperforms masked SSR"
     statement = "For Σ = I + θvvᵀ (flat v), PCA with k = 1 direction beats masked SSR, in reconstruction and as a masked predictor (PPCA)."
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
+        ladder = self.ladder(options)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         factor = float(1 + options.perturb)
         statuses, rows, grid = [], [], []

@@ -175,6 +175,7 @@ def theory_values(tables: TheoryTables) -> dict:
 
 class Spectrum(Claim):
     name = "spectrum"
+    ladders = (QUICK_LADDER, FULL_LADDER)
     spec = "C3"
     title = "The spectrum of Â has a deterministic limit given by a self-consistent resolvent equation"
     statement = (
@@ -187,7 +188,7 @@ class Spectrum(Claim):
 
     def run(self, options: RunOptions) -> ClaimOutcome:
         t0 = time.time()
-        ladder = options.ladder(QUICK_LADDER, FULL_LADDER)
+        ladder = self.ladder(options)
         seeds = QUICK_SEEDS if options.quick else FULL_SEEDS
         sections, figures, results, statuses = [], [], [], []
         for cfg in CONFIGS:
