@@ -36,7 +36,8 @@ MODELS = [
 
 
 def _data(model, d, n, ss):
-    return model.sample(n, d, np.random.default_rng(ss))
+    """What the engine draws for this seed: Bartlett's factor F with S = FᵀF/n."""
+    return model.gram_factor(n, d, np.random.default_rng(ss))
 
 
 @pytest.mark.parametrize("name,make", MODELS, ids=[m[0] for m in MODELS])
@@ -48,7 +49,7 @@ def test_every_route_gives_the_explicit_construction(name, make, alpha):
     ss = seed_sequence(2, "engine-routes", d, 0)
     X = _data(model, d, n, ss)
     lams = [0.05, 0.3, 2.0]
-    ref = naive_errors(model, d, X, lams)  # Â = I − QD^{-1} formed explicitly
+    ref = naive_errors(model, d, X, lams, n)  # Â = I − QD^{-1} formed explicitly
     for method in ("eigh", "cholesky"):
         got = sample_observables(model, d, n, lams, ss, method=method)
         for obs in ("e_train", "e_gen"):
@@ -67,8 +68,8 @@ def test_cholesky_route_steps_aside_when_cancellation_would_cost_digits():
     assert engine._errors_cholesky(model, d, S, 0.2) is not None  # a moderate λ keeps the fast route
 
 
-def _explicit_ssr(X, lam):
-    n, d = X.shape
+def _explicit_ssr(X, lam, n):
+    d = X.shape[1]
     Q = np.linalg.inv(X.T @ X / n + lam * np.eye(d))
     return np.eye(d) - Q / np.diag(Q)[None, :]
 
@@ -80,7 +81,7 @@ def test_ssr_eigenvalues_are_those_of_the_explicit_matrix(alpha):
     n = int(alpha * d)
     ss = seed_sequence(1, "spectrum-route", d, 3)
     ev = ssr_eigenvalues(model, d, n, 0.1, ss)
-    ref = np.sort(np.linalg.eigvals(_explicit_ssr(_data(model, d, n, ss), 0.1)).real)
+    ref = np.sort(np.linalg.eigvals(_explicit_ssr(_data(model, d, n, ss), 0.1, n)).real)
     assert np.all(np.diff(ev) >= 0) and len(ev) == d
     assert np.max(np.abs(ev - ref)) < 1e-10
     assert np.ptp(ev) > 0.1  # a spread-out spectrum
@@ -97,7 +98,7 @@ def test_spike_observables_against_dense_eigendecompositions(d, theta):
     X = _data(model, d, n, ss)
     v = model.vectors(d)[:, 0]
     s, V = np.linalg.eigh(X.T @ X / n)
-    w, U = np.linalg.eig(_explicit_ssr(X, lam))
+    w, U = np.linalg.eig(_explicit_ssr(X, lam, n))
     top = np.argmax(w.real)
     u = U[:, top].real / np.linalg.norm(U[:, top].real)
     assert abs(got["s_top"] - s[-1]) < 1e-12 * s[-1]
@@ -143,3 +144,33 @@ def test_warm_start_takes_fewer_iterations():
     assert calls["n"] <= 6 < n_cold
     # a start outside the bracket is ignored, not trusted
     assert abs(solve_kappa(model.resolvent(INF, ctx), Fraction(2), Fraction(1, 10), ctx, start=50.0) - cold) <= ctx.mpf(10) ** -58 * cold
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: make_model("spiked", theta=4, spike="flat"), lambda: make_model("ar1", rho="0.6"), lambda: make_model("spiked", theta="3,2", rank=2, spike="random", base="ar1", rho="0.5")],
+    ids=["spiked-flat", "ar1", "spiked-ar1"],
+)
+@pytest.mark.parametrize("n", [600, 150])
+def test_pca_top_k_route_equals_the_eigendecomposition(make, n):
+    """Few PCA directions: Lanczos for the top k and a Cholesky inverse for SSR give the eigh route's numbers."""
+    from rmtverify.mc_pca import PARTIAL_K_MAX, _eigh_observables, _masked, _top_k_observables
+
+    model, d, ks = make(), 300, [1, 3, PARTIAL_K_MAX]
+    assert d >= engine.LANCZOS_MIN_D
+    F = model.gram_factor(n, d, np.random.default_rng(seed_sequence(0, "pca-top-k", d, n)))
+    S = F.T @ F / n
+    fast, ref = _top_k_observables(model, d, n, 0.1, ks, S), _eigh_observables(model, d, n, 0.1, ks, S)
+    assert fast is not None
+    assert abs(fast["e_ssr"] / ref["e_ssr"] - 1) < 1e-12
+    for key in ("recon", "masked"):
+        assert np.allclose(fast[key], ref[key], rtol=1e-12, atol=0), key
+        assert abs(ref[key][1] / ref[key][0] - 1) > 1e-4  # k matters: the comparison has teeth
+    # both routes share the low-rank PPCA formula: check it against P = V diag(p) Vᵀ formed explicitly
+    s, V = np.linalg.eigh(S)
+    s = np.clip(s, 0, None)
+    for k, got in zip(ks, ref["masked"]):
+        p = np.concatenate([np.full(d - k, 1 / np.mean(s[: d - k])), 1 / s[d - k :]])
+        P = (V * p) @ V.T
+        explicit = _masked(P, lambda B: model.sigma(d) @ B, d)
+        assert abs(got / explicit - 1) < 1e-12, (k, got, explicit)

@@ -190,15 +190,15 @@ class AR1(CovarianceModel):
             return scipy.linalg.circulant(row)
         return scipy.linalg.toeplitz(float(self.rho) ** lags)
 
-    def sample(self, n, d, rng):
-        z = rng.standard_normal((n, d))
+    def apply_root(self, d, Z):
         r = float(self.rho)
         if self.boundary == "circulant":
             # circular convolution with the kernel whose spectrum is √f: covariance has spectrum f
             root = np.sqrt(self._eigs_circulant(d)[: d // 2 + 1])
-            return np.fft.irfft(root * np.fft.rfft(z, axis=1), n=d, axis=1)
+            return np.fft.irfft(root * np.fft.rfft(Z, axis=1), n=d, axis=1)
         # AR recursion x_j = ρ x_{j−1} + √(1−ρ²) z_j with x_1 = z_1, as a linear filter
         c = float(numpy_function("ar1.innovation")(r))
+        z = np.array(Z, dtype=float)
         z[:, 0] /= c
         return scipy.signal.lfilter([c], [1.0, -r], z, axis=1)
 

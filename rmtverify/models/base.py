@@ -107,9 +107,33 @@ class CovarianceModel(ABC):
     def sigma(self, d: int) -> np.ndarray:
         """Σ at finite d, float64."""
 
+    #: rows are x = R z with z ~ N(0, I_m): S may be drawn through Bartlett's factor (see gram_factor);
+    #: a model with non-Gaussian z must set this False
+    gaussian: bool = True
+
+    def noise_dim(self, d: int) -> int:
+        """m, the length of the standard Gaussian vector z behind one row x = R z."""
+        return d
+
     @abstractmethod
+    def apply_root(self, d: int, Z: np.ndarray) -> np.ndarray:
+        """Z Rᵀ for Z of shape (k, noise_dim(d)): each row z mapped to x = R z, where R Rᵀ = Σ. Z is not modified."""
+
     def sample(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
         """n i.i.d. rows x ~ N(0, Σ), float64, shape (n, d)."""
+        return self.apply_root(d, rng.standard_normal((n, self.noise_dim(d))))
+
+    def gram_factor(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        """F (min(n, m) × d) with FᵀF/n distributed exactly as S = XᵀX/n for n rows x ~ N(0, Σ).
+
+        F = U Rᵀ with U Bartlett's factor of ZᵀZ (:mod:`rmtverify.wishart`): for n ≥ d the Monte Carlo
+        draws d pseudo-rows instead of n rows. Non-Gaussian models fall back to the rows themselves.
+        """
+        if not self.gaussian:
+            return self.sample(n, d, rng)
+        from ..wishart import bartlett_factor
+
+        return self.apply_root(d, bartlett_factor(n, self.noise_dim(d), rng))
 
     def sigma_apply(self, d: int, B: np.ndarray) -> np.ndarray:
         """Σ @ B; models with structure override this with a cheaper product."""

@@ -200,8 +200,8 @@ class Custom(CovarianceModel):
     def sigma(self, d):
         return self.arr
 
-    def sample(self, n, d, rng):
-        return rng.standard_normal((n, d)) @ self._chol.T
+    def apply_root(self, d, Z):
+        return Z @ self._chol.T
 
     def sigma_apply(self, d, B):
         return self.arr @ B

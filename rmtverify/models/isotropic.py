@@ -46,8 +46,8 @@ class Isotropic(CovarianceModel):
     def sigma(self, d):
         return np.eye(d)
 
-    def sample(self, n, d, rng):
-        return rng.standard_normal((n, d))
+    def apply_root(self, d, Z):
+        return Z
 
     def sigma_apply(self, d, B):
         return B

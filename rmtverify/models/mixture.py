@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import InputError
-from ..params import INF, _exact, parse
+from ..params import INF, _exact
 from ..precision import mpf
 from .base import CovarianceModel, DiagonalGroup, Resolvent
 
@@ -91,8 +91,8 @@ class Mixture(CovarianceModel):
     def sigma(self, d):
         return np.diag(self._diag(d))
 
-    def sample(self, n, d, rng):
-        return rng.standard_normal((n, d)) * np.sqrt(self._diag(d))[None, :]
+    def apply_root(self, d, Z):
+        return Z * np.sqrt(self._diag(d))[None, :]
 
     def sigma_apply(self, d, B):
         return self._diag(d)[:, None] * B

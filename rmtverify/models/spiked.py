@@ -180,16 +180,17 @@ class Spiked(CovarianceModel):
         V = self.vectors(d)
         return self.base_model.sigma(d) + (V * self._theta_array()) @ V.T
 
-    def sample(self, n, d, rng):
+    def noise_dim(self, d):
+        # on the AR(1) base, x = R₀z + Σ_i √θ_i g_i v_i: d + r independent standard normals per row
+        return d if self.base == "isotropic" else d + self.rank
+
+    def apply_root(self, d, Z):
         V = self.vectors(d)
         if self.base == "isotropic":
             coeff = numpy_function("spiked.sqrt_coeff")(self._theta_array())
-            Z = rng.standard_normal((n, d))
             return Z + ((Z @ V) * coeff) @ V.T
-        # x = x₀ + Σ_i √θ_i g_i v_i with independent g_i ~ N(0, 1): covariance Σ₀ + Σ θ_i v_i v_iᵀ
-        X0 = self.base_model.sample(n, d, rng)
-        G = rng.standard_normal((n, self.rank))
-        return X0 + (G * np.sqrt(self._theta_array())) @ V.T
+        # covariance R₀R₀ᵀ + Σ θ_i v_i v_iᵀ = Σ₀ + Σ θ_i v_i v_iᵀ
+        return self.base_model.apply_root(d, Z[:, :d]) + (Z[:, d:] * np.sqrt(self._theta_array())) @ V.T
 
     def sigma_apply(self, d, B):
         V = self.vectors(d)
