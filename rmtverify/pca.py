@@ -68,7 +68,7 @@ class Ridge:
     lam: object  # ctx number, or None for λ* = ∞
     e_gen: object
     kappa: object
-    dps: int
+    dps: int | None  # None: double precision
     ctx: object
     reason: str = ""
 
@@ -126,8 +126,10 @@ def _optimal_in(model, alpha, ctx) -> dict:
     raise SolverError("optimal ridge", "dE_gen/dκ has no − → + sign change on κ ∈ κ(0) + [1e-10, 1e10] and is not negative at the top")
 
 
-def optimal_ridge(model, alpha, dps: int = 30) -> Ridge:
-    """λ* = argmin_λ E_gen at d = ∞ (∞ when E_gen decreases for every λ), with E_gen(λ*)."""
+def optimal_ridge(model, alpha, dps: int | None = 30) -> Ridge:
+    """λ* = argmin_λ E_gen at d = ∞ (∞ when E_gen decreases for every λ), with E_gen(λ*).
+
+    ``dps=None`` selects double precision (one evaluation, no digit guarantee: maps and scans)."""
     alpha = parse("alpha", alpha)
     _rho_of(model)
 
@@ -135,12 +137,16 @@ def optimal_ridge(model, alpha, dps: int = 30) -> Ridge:
         v = _optimal_in(model, alpha, ctx)
         return {"lam": v["lam"], "e_gen": v["e_gen"], "kappa": v["kappa"], "infinite": v["infinite"]}
 
-    ctx, v = deliver(compute, dps, "the optimal ridge")
+    if dps is None:
+        ctx, v = mpmath.fp, compute(mpmath.fp)
+    else:
+        ctx, v = deliver(compute, dps, "the optimal ridge")
+        dps = parse("dps", dps)
     reason = "E_gen decreases for every λ: the best masked regression is no regression (error tr Σ/d = 1)" if v["infinite"] else ""
-    return Ridge(v["lam"], v["e_gen"], v["kappa"], parse("dps", dps), ctx, reason)
+    return Ridge(v["lam"], v["e_gen"], v["kappa"], dps, ctx, reason)
 
 
-def ssr_error(model, alpha, lam, dps: int = 30) -> tuple:
+def ssr_error(model, alpha, lam, dps: int | None = 30) -> tuple:
     """(E_gen at d = ∞ as a decimal string, λ used as a string or 'inf', the Ridge when λ = 'opt')."""
     if isinstance(lam, str) and lam.strip().lower() == "opt":
         r = optimal_ridge(model, alpha, dps)
@@ -271,13 +277,15 @@ class Crossover:
         return out
 
 
-def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "reconstruction", dps: int = 30, law: "SampleLaw | None" = None) -> Crossover:
-    """f* with E_pca(f*) = E_SSR: SSR beats PCA with fewer than f*·d directions (0: PCA always wins; 1: never)."""
+def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "reconstruction", dps: int | None = 30, law: "SampleLaw | None" = None) -> Crossover:
+    """f* with E_pca(f*) = E_SSR: SSR beats PCA with fewer than f*·d directions (0: PCA always wins; 1: never).
+
+    ``dps=None``: double precision throughout (the sample-PCA side is double precision at any ``dps``)."""
     pca = choice("pca", pca, PCAS)
     metric = choice("metric", metric, METRICS)
     alpha = parse("alpha", alpha)
     r = _rho_of(model)
-    e_str, lam_str, _ = ssr_error(model, alpha, lam, dps=parse("dps", dps) + 10)
+    e_str, lam_str, _ = ssr_error(model, alpha, lam, dps=None if dps is None else parse("dps", dps) + 10)
     if pca == "sample":
         law = law or SampleLaw(model, alpha)
         e = float(e_str)
@@ -314,6 +322,8 @@ def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "r
             top = 1 - ctx.mpf(10) ** (-(ctx.dps // 2))
         return {"f": ctx.findroot(g, (ctx.mpf(0), top), solver="illinois", tol=ctx.mpf(2) ** (-(ctx.prec - 12)), maxsteps=400)}
 
+    if dps is None:
+        return Crossover(compute(mpmath.fp)["f"], e_str, lam_str, pca, metric, None, mpmath.fp)
     ctx, v = deliver(compute, dps, "the SSR-PCA crossover")
     return Crossover(v["f"], e_str, lam_str, pca, metric, parse("dps", dps), ctx)
 

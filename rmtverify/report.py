@@ -76,11 +76,20 @@ def run_record(started: float, extra: dict | None = None) -> dict:
     return rec
 
 
+def fixed_layout(fig, **subplotpars) -> None:
+    """Place the axes with fixed margins (fractions of the figure).
+
+    Each claim's figures have one shape; the margins are what ``tight_layout`` chose for them on the
+    reports, plus a little room. ``tight_layout`` would draw the whole figure once more to measure its
+    text (0.17 s a figure, 3 s of a quick report)."""
+    fig.subplots_adjust(**subplotpars)
+
+
 def save_figure(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    # every figure lays itself out (tight_layout): a "tight" bounding box would draw it a second time
+    # every figure is laid out by its claim (fixed_layout): a "tight" bounding box would draw it a second time
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())

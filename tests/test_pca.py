@@ -40,6 +40,20 @@ def test_optimal_ridge_is_a_minimum_and_infinite_for_isotropic():
     assert iso["lam_opt"] == "inf" and iso["e_gen"].startswith("1.000000000")
 
 
+@pytest.mark.parametrize("rho,alpha", [("0.3", "0.25"), ("0.7", "2"), ("0.95", "16")])
+def test_double_precision_ridge_and_crossover_agree_with_high_precision(rho, alpha):
+    """dps=None (the C6 map figure) is one float evaluation: it must match the 25-digit values to ~1e-8."""
+    model = make_model("ar1", rho=rho)
+    fast, ref = optimal_ridge(model, alpha, dps=None).as_dict(), optimal_ridge(model, alpha, dps=25).as_dict()
+    assert abs(float(fast["lam_opt"]) / float(ref["lam_opt"]) - 1) < 1e-8
+    assert abs(float(fast["e_gen"]) / float(ref["e_gen"]) - 1) < 1e-12
+    lam = Fraction(ref["lam_opt"])
+    for metric in ("reconstruction", "masked"):
+        f_fast = float(crossover(model, alpha, lam, "population", metric, dps=None).as_dict()["f_star"])
+        f_ref = float(crossover(model, alpha, lam, "population", metric, dps=25).as_dict()["f_star"])
+        assert 0 < f_ref < 1 and abs(f_fast - f_ref) < 1e-8, (metric, f_fast, f_ref)
+
+
 def test_population_ppca_at_finite_d_converges_to_the_closed_form():
     model = make_model("ar1", rho="0.6", boundary="circulant")
     th = float(population_error(model, Fraction(1, 4), dps=20, metric="masked"))

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..models import make_model
 from ..params import INF
-from ..report import markdown_table, record_markdown, run_record, save_figure
+from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
 from ..simulate import OBSERVABLES, simulate_ladder
 from ..theory import errors as theory_errors
 from ..verdict import Criteria, combine, judge
@@ -192,5 +192,5 @@ def _figure(cfg, ladder, result, verdicts):
         ax.set_title(f"{LABELS[obs]} gap (log-log)")
         ax.legend(fontsize=8)
     fig.suptitle(cfg.title())
-    fig.tight_layout()
+    fixed_layout(fig, left=0.085, right=0.985, bottom=0.087, top=0.9, wspace=0.19, hspace=0.34)
     return fig

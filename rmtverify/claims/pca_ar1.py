@@ -26,7 +26,7 @@ from ..formulas import numpy_function
 from ..mc_pca import pca_samples, population_pca
 from ..models import make_model
 from ..pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
-from ..report import markdown_table, record_markdown, run_record, save_figure
+from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
 from ..theory import errors
 from ..verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -242,7 +242,7 @@ def _curves_figure(curves):
                 ax.set_xlabel("k/d")
     axes[0, 0].legend(fontsize=6)
     fig.suptitle("errors against k/d; dotted: crossovers φ*")
-    fig.tight_layout()
+    fixed_layout(fig, left=0.048, right=0.988, bottom=0.065, top=0.925, wspace=0.15, hspace=0.19)
     return fig
 
 
@@ -260,18 +260,18 @@ def _map_figure(quick: bool):
     for i, a in enumerate(alphas):
         for j, r in enumerate(rhos):
             model, alpha = make_model("ar1", rho=Fraction(repr(float(r)))), Fraction(repr(float(a)))
-            lam = optimal_ridge(model, alpha, dps=15).as_dict()["lam_opt"]
+            lam = optimal_ridge(model, alpha, dps=None).as_dict()["lam_opt"]  # a map: double precision
             points[(i, j)] = (model, alpha, "opt" if lam == "inf" else Fraction(lam))
     for ax, metric in zip(axes, ("reconstruction", "masked")):
         Z = np.zeros((len(alphas), len(rhos)))
         for (i, j), (model, alpha, lam) in points.items():
-            Z[i, j] = float(crossover(model, alpha, lam, "population", metric, dps=15).as_dict()["f_star"])
+            Z[i, j] = float(crossover(model, alpha, lam, "population", metric, dps=None).as_dict()["f_star"])
         im = ax.pcolormesh(rhos, alphas, Z, shading="nearest", vmin=0, vmax=1)
         ax.set_yscale("log")
         ax.set_xlabel("ρ")
         ax.set_ylabel("α")
         ax.set_title(f"φ* (population PCA, {metric}), λ = λ*")
         fig.colorbar(im, ax=ax)
-    fig.tight_layout()
+    fixed_layout(fig, left=0.075, right=0.986, bottom=0.145, top=0.905, wspace=0.15)
     return fig
 

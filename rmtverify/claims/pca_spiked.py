@@ -25,7 +25,7 @@ import numpy as np
 from ..mc_pca import pca_samples, population_pca
 from ..models import make_model
 from ..params import INF
-from ..report import markdown_table, record_markdown, run_record, save_figure
+from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
 from ..theory import errors
 from ..verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -148,5 +148,5 @@ def _figure(grid, d):
         ax.set_ylabel(f"(E_SSR − E_PCA) × d at d = {d}")
         ax.set_title(f"λ = {lam}")
         ax.legend(fontsize=6)
-    fig.tight_layout()
+    fixed_layout(fig, left=0.075, right=0.986, bottom=0.152, top=0.905, wspace=0.15)
     return fig

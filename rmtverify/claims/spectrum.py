@@ -29,7 +29,7 @@ import numpy as np
 
 from ..models import make_model
 from ..params import INF
-from ..report import markdown_table, record_markdown, run_record, save_figure
+from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
 from ..simulate import spectra_ladder
 from ..spectrum import spectral_law
 from ..verdict import Criteria, combine, judge
@@ -376,5 +376,5 @@ def _figure(cfg, law, tables, eigs, ladder, per_d, verdicts):
     a2.set_title("distances to the d = ∞ law")
     a2.legend(fontsize=8)
     fig.suptitle(cfg.title())
-    fig.tight_layout()
+    fixed_layout(fig, left=0.05, right=0.986, bottom=0.145, top=0.83, wspace=0.18)
     return fig
