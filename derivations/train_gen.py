@@ -125,7 +125,8 @@ def build() -> Derivation:
             "1 + c'(0) = 1/(1 − df2/n) (n eliminated through the fixed point; 3-point spectrum).",
             one_plus_cprime,
             1 / (1 - df2_over_n),
-            simplifier=lambda e: sp.cancel(sp.together(e)),
+            # a rational function is 0 exactly when the numerator over a common denominator expands to 0
+            simplifier=lambda e: sp.expand(sp.fraction(sp.together(e))[0]),
             cite="Bach (2024), Prop. 2; Couillet & Liao (2022)",
         ),
         Step(

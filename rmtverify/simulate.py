@@ -215,11 +215,27 @@ def _diag_inverse_eigh(S, lam):
     return (V * V) @ (1.0 / (np.clip(s, 0.0, None) + lam))
 
 
+def _diag_inverse(A: np.ndarray):
+    """diag A^{-1} for a symmetric positive-definite A: with A = LLᵀ, A^{-1} = L^{-T}L^{-1}, so the diagonal
+    is the squared column norms of L^{-1} (Cholesky and a triangular inverse: half the work of the full
+    inverse); None if A is not numerically positive definite."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(A, lower=1, clean=1)
+    if info != 0:
+        return None
+    linv, info = lapack.dtrtri(c, lower=1, overwrite_c=1)
+    if info != 0:
+        return None
+    return np.einsum("ij,ij->j", linv, linv)
+
+
 def _m_matrix(S, lam):
     """(q, M = D^{1/2}(S + λI)D^{1/2}) with q = diag (S + λI)^{-1}."""
     A = _shifted(S, lam)
-    Q = _inverse(A)
-    q = Q.diagonal().copy() if Q is not None else _diag_inverse_eigh(S, lam)
+    q = _diag_inverse(A)
+    if q is None:
+        q = _diag_inverse_eigh(S, lam)
     h = np.sqrt(q)
     return q, A * h[:, None] * h[None, :]
 

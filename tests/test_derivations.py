@@ -97,3 +97,19 @@ def test_derive_cli_writes_report(cli, tmp_path):
 
     data = json.loads((tmp_path / "derivations.json").read_text())
     assert data["status"] == "PASS" and data["derivations"][0]["failed_steps"] == []
+
+
+def test_surd_zero_test_proves_true_identities_and_rejects_a_tiny_error():
+    from derivations.isotropic import _surd_zero
+    from derivations.symbols import alpha, lam
+
+    delta = (alpha * (1 + lam) - 1) ** 2 + 4 * alpha * lam  # the isotropic discriminant, not a square
+    r = sp.sqrt(delta)
+    assert _surd_zero(r**2 - delta) == 0
+    assert _surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta)) == 0
+    assert _surd_zero(r**3 / (1 + r) - delta * r * (1 - r) / (1 - delta)) == 0
+    assert _surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta) * (1 + sp.Rational(1, 10**30))) != 0
+    # the e-train step uses it: sabotaged by 1e-30, the symbolic check fails (and the numeric one too)
+    report = run(_sabotage("isotropic", "e-train", 1 + sp.Rational(1, 10**30)), library=False)
+    assert report.failed_steps == ["e-train"]
+    assert {o.kind for o in report.outcomes if not o.ok} == {"symbolic", "numeric"}
