@@ -82,7 +82,6 @@ def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0
     n = sample_size(Fraction(2), d)
     grid = [float(x) for x in np.geomspace(0.01, 1.0, 16)]
     ss = seed_sequence(0, "bench", d, 0)
-    rng = np.random.default_rng(ss)
     out = {"model": model.key(), "d": d, "n": n, "lam": lam, "grid": [min(grid), max(grid), len(grid)]}
     with one_blas_thread():
         t_draw, X = _median_time(lambda: model.sample(n, d, np.random.default_rng(ss)), repeats)

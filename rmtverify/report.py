@@ -116,7 +116,7 @@ def record_markdown(record: dict) -> str:
         f"- machine: {record['machine']}",
         f"- versions: {vtxt}",
     ]
-    for key in ("seeds", "parameters"):
+    for key in ("sampler", "seeds", "parameters"):
         if key in record:
             lines.append(f"- {key}: {record[key]}")
     return "\n".join(lines) + "\n"

@@ -46,6 +46,11 @@ from .storage import SampleCache
 
 #: bump when the observables' code changes, so cached samples are not reused
 ENGINE_VERSION = "2"
+#: how the engine draws a sample, for the run record of every report that uses it
+SAMPLER = (
+    f"engine {ENGINE_VERSION}: S = FᵀF/n with F Bartlett's factor of n Gaussian rows mapped by Σ's root "
+    "(exactly the law of XᵀX/n; rmtverify.wishart), min(n, d) pseudo-rows per sample, one BLAS thread"
+)
 OBSERVABLES = ("e_train", "e_gen")
 METHODS = ("auto", "eigh", "cholesky")
 
@@ -88,12 +93,20 @@ def _shifted(S: np.ndarray, lam: float) -> np.ndarray:
     return A
 
 
+def _cholesky(A: np.ndarray):
+    """The lower Cholesky factor of A (strict upper triangle zeroed), or None if A is not numerically positive definite."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(A, lower=1, clean=1)
+    return c if info == 0 else None
+
+
 def _inverse(A: np.ndarray):
     """(S + λI)^{-1} as a full symmetric matrix, by Cholesky; None if A is not numerically positive definite."""
     from scipy.linalg import lapack
 
-    c, info = lapack.dpotrf(A, lower=1, clean=1)
-    if info != 0:
+    c = _cholesky(A)
+    if c is None:
         return None
     inv, info = lapack.dpotri(c, lower=1, overwrite_c=1)
     if info != 0:
@@ -221,8 +234,8 @@ def _diag_inverse(A: np.ndarray):
     inverse); None if A is not numerically positive definite."""
     from scipy.linalg import lapack
 
-    c, info = lapack.dpotrf(A, lower=1, clean=1)
-    if info != 0:
+    c = _cholesky(A)
+    if c is None:
         return None
     linv, info = lapack.dtrtri(c, lower=1, overwrite_c=1)
     if info != 0:

@@ -40,7 +40,7 @@ import numpy as np
 from ..bbp import outlier_curve, threshold
 from ..models import make_model
 from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..simulate import control_variate_mean, sample_size, spike_ladder
+from ..simulate import SAMPLER, control_variate_mean, sample_size, spike_ladder
 from ..verdict import Criteria, combine, judge, judge_rate
 from .base import Claim, ClaimOutcome, RunOptions
 
@@ -173,7 +173,7 @@ class BBP(Claim):
         lam_map = _lambda_map()
         status = combine(statuses)
         summary = f"{sum(s == 'PASS' for s in statuses)}/{len(statuses)} sub-tests PASS over {len(CONFIGS)} configurations, d = {ladder[0]}…{ladder[-1]}"
-        record = run_record(t0, {"seeds": f"{seeds} per (θ, d) in the pilot, up to {MAX_SEED_FACTOR * seeds} where the two-stage design extends a point (K per point in the tables); SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<config>|<θ>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(eps), "dps": DPS, "cache_hits": options.cache.hits}})
+        record = run_record(t0, {"sampler": SAMPLER, "seeds": f"{seeds} per (θ, d) in the pilot, up to {MAX_SEED_FACTOR * seeds} where the two-stage design extends a point (K per point in the tables); SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<config>|<θ>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(eps), "dps": DPS, "cache_hits": options.cache.hits}})
         md = "\n".join(
             [
                 f"# {self.spec} — {self.name}: {self.title}",

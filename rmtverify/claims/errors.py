@@ -17,7 +17,7 @@ import numpy as np
 from ..models import make_model
 from ..params import INF
 from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..simulate import OBSERVABLES, simulate_ladder
+from ..simulate import OBSERVABLES, SAMPLER, simulate_ladder
 from ..theory import errors as theory_errors
 from ..verdict import Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -115,6 +115,7 @@ class Errors(Claim):
         record = run_record(
             t0,
             {
+                "sampler": SAMPLER,
                 "seeds": f"{seeds} per d; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<config>'), d, i)), i < {seeds}",
                 "parameters": {"ladder": list(ladder), "perturb": str(options.perturb), "criteria": criteria.__dict__, "cache_hits": options.cache.hits},
             },

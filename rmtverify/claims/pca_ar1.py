@@ -24,6 +24,7 @@ import numpy as np
 
 from ..formulas import numpy_function
 from ..mc_pca import pca_samples, population_pca
+from ..simulate import SAMPLER
 from ..models import make_model
 from ..pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
 from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
@@ -155,7 +156,7 @@ class PcaAR1(Claim):
         save_figure(_map_figure(options.quick), options.out / fig_map)
         status = combine(statuses)
         summary = f"{sum(s == 'PASS' for s in statuses)}/{len(statuses)} sub-tests PASS over {len(RHOS) * len(ALPHAS)} (ρ, α), d = {ladder[0]}…{ladder[-1]}"
-        record = run_record(t0, {"seeds": f"{seeds} per d; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<ρ>|<α>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(options.perturb), "close_to_one": CLOSE_TO_ONE}})
+        record = run_record(t0, {"sampler": SAMPLER, "seeds": f"{seeds} per d; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<ρ>|<α>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(options.perturb), "close_to_one": CLOSE_TO_ONE}})
         md = "\n".join(
             [
                 f"# {self.spec} — {self.name}: {self.title}",

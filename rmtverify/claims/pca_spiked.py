@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..mc_pca import pca_samples, population_pca
+from ..simulate import SAMPLER
 from ..models import make_model
 from ..params import INF
 from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
@@ -105,7 +106,7 @@ class PcaSpiked(Claim):
         summary = f"{sum(s == 'PASS' for s in statuses)}/{len(statuses)} sub-tests PASS: PCA wins at every (θ, α, λ) of the grid, d = {ladder[-1]}"
         fig = f"{self.name}-margins.png"
         save_figure(_figure(grid, ladder[-1]), options.out / fig)
-        record = run_record(t0, {"seeds": f"{seeds} at d = {ladder[-1]}; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<α>|<λ>|<θ>'), d, i))", "parameters": {"d": ladder[-1], "perturb": str(options.perturb)}})
+        record = run_record(t0, {"sampler": SAMPLER, "seeds": f"{seeds} at d = {ladder[-1]}; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<α>|<λ>|<θ>'), d, i))", "parameters": {"d": ladder[-1], "perturb": str(options.perturb)}})
         md = "\n".join(
             [
                 f"# {self.spec} — {self.name}: {self.title}",

@@ -30,7 +30,7 @@ import numpy as np
 from ..models import make_model
 from ..params import INF
 from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..simulate import spectra_ladder
+from ..simulate import SAMPLER, spectra_ladder
 from ..spectrum import spectral_law
 from ..verdict import Criteria, combine, judge
 from .base import Claim, ClaimOutcome, RunOptions
@@ -250,7 +250,7 @@ class Spectrum(Claim):
 
         status = combine(statuses)
         summary = f"{sum(s == 'PASS' for s in statuses)}/{len(statuses)} sub-tests PASS over {len(CONFIGS)} configurations, d = {ladder[0]}…{ladder[-1]}"
-        record = run_record(t0, {"seeds": f"{seeds} per d; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<config>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(options.perturb), "cache_hits": options.cache.hits}})
+        record = run_record(t0, {"sampler": SAMPLER, "seeds": f"{seeds} per d; SeedSequence({options.seed}, spawn_key=(crc32('{self.name}|<config>'), d, i))", "parameters": {"ladder": list(ladder), "perturb": str(options.perturb), "cache_hits": options.cache.hits}})
         md = "\n".join(
             [
                 f"# {self.spec} — {self.name}: {self.title}",
