@@ -1,7 +1,9 @@
 """Monte Carlo of masked SSR: E_train and E_gen at finite d, seeded and cached.
 
-One sample = one data matrix X (n = round(αd) rows from the model), its Gram
-matrix S = XᵀX/n, and one factorisation from which every observable follows:
+One sample = one sample covariance S with the law of XᵀX/n for n = round(αd)
+Gaussian rows of the model, drawn as S = FᵀF/n from Bartlett's factor F
+(min(n, d) pseudo-rows, :mod:`rmtverify.wishart`), and one factorisation from
+which every observable follows:
 
 - a grid of λ: one symmetric eigendecomposition S = V diag(s) Vᵀ serves every
   λ with O(d²) work per λ when Σ = cI + low rank (isotropic, spiked):
@@ -14,8 +16,9 @@ matrix S = XᵀX/n, and one factorisation from which every observable follows:
   α < 1: a cheap bound from the norms decides) the eigendecomposition is used;
 - the spectrum of Â = I − QD^{-1}: its eigenvalues are 1 − 1/μ with μ the
   eigenvalues of M = D^{1/2}(S + λI)D^{1/2} (the inverse of D^{-1/2}QD^{-1/2}),
-  so one Cholesky inverse for D and one eigvalsh of M;
-- spikes: the top eigenpairs of S and of M (LAPACK subset drivers).
+  so one Cholesky factor and its triangular inverse for D, and one eigvalsh of M;
+- spikes: the top eigenpairs of S and of M (Lanczos from d = 256, LAPACK's
+  subset driver below).
 
 E_gen = (1/d) Σ_k [QΣQ]_kk / q_k² = ‖Σ^{1/2} Q D^{-1}‖²_F / d; no explicit Â.
 
