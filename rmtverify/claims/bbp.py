@@ -26,7 +26,8 @@ detect what a 1% error in the outlier equation (θ → 1.01θ) would do,
 Stein's two-stage design — a pilot of K samples per (θ, d) estimates the
 spread, and a point whose sub-tests (or, at the largest θ, the claim's power)
 fall short of their targets is rerun with K·(1.2·shortfall)² samples, at most
-8K. The extension looks at standard errors only, never at the gaps.
+8K. The extension reads the standard errors of the extrapolations, never the
+gaps' distance from 0.
 """
 
 from __future__ import annotations
@@ -147,16 +148,17 @@ class BBP(Claim):
                 last = j == len(scanned) - 1
                 # Stein's two-stage design: a pilot of `seeds` samples estimates the spread; where a sub-test
                 # (or, at the last θ, the claim's power) falls short, the point is rerun with enough samples
-                # for the target by that estimate (times 1.2², capped at MAX_SEED_FACTOR × pilot); the
-                # extension depends on the spread only, never on the gap
-                k = seeds
+                # for the target by that estimate (times 1.2², capped at MAX_SEED_FACTOR × pilot). The
+                # extension reads the standard error of g∞ (the SEs and the fit's scatter), never the gap's
+                # distance from 0; seeds 0…K−1 are the pilot's, so a cached pilot is not recomputed
+                k, cap = seeds, MAX_SEED_FACTOR * seeds
                 while True:
                     scan = spike_ladder(lambda i, th=theta: cfg.model(th, i), cfg.alpha, cfg.lam, ladder, k, options.seed, options.cache, f"{self.name}|{cfg.name}|{theta}", options.quiet, options.executor)
                     out = _judge_point(theta, ladder, scan, at[eps], at[Fraction(1, 100)], at[Fraction(0)], tc, window, k, last)
-                    cap = MAX_SEED_FACTOR * seeds
-                    if out["shortfall"] <= 1 or k >= cap:
+                    short = out["shortfall"]
+                    if short <= 1 or k >= cap:
                         break
-                    k = min(cap, 8 * int(np.ceil(k * (1.2 * out["shortfall"]) ** 2 / 8)))
+                    k = cap if not np.isfinite(short) else min(cap, 8 * int(np.ceil(k * (1.2 * short) ** 2 / 8)))
                 point = out["point"]
                 point["seeds"] = k
                 statuses.extend(out["statuses"])
