@@ -5,7 +5,6 @@ stated; medians over repetitions, all on the same data matrix X):
 
 - *drawing S*: n rows and their Gram against Bartlett's factor (d pseudo-rows,
   :mod:`rmtverify.wishart`) and its Gram, which is how the engine draws S;
-
 - *floor*: the unavoidable linear algebra of the eigendecomposition route —
   one Gram matrix XᵀX/n and one ``numpy.linalg.eigh``;
 - *engine, one λ*: Gram + E_train and E_gen at one λ as the engine computes

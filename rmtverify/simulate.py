@@ -96,23 +96,22 @@ def _shifted(S: np.ndarray, lam: float) -> np.ndarray:
     return A
 
 
-def _cholesky(A: np.ndarray):
-    """The lower Cholesky factor of A (strict upper triangle zeroed), or None if A is not numerically positive definite."""
+def _from_cholesky(A: np.ndarray, routine: str):
+    """LAPACK ``routine`` (dpotri or dtrtri) applied in place to A's lower Cholesky factor (strict upper
+    triangle zeroed); None if A is not numerically positive definite or the routine fails."""
     from scipy.linalg import lapack
 
     c, info = lapack.dpotrf(A, lower=1, clean=1)
-    return c if info == 0 else None
+    if info != 0:
+        return None
+    out, info = getattr(lapack, routine)(c, lower=1, overwrite_c=1)
+    return out if info == 0 else None
 
 
 def _inverse(A: np.ndarray):
     """(S + λI)^{-1} as a full symmetric matrix, by Cholesky; None if A is not numerically positive definite."""
-    from scipy.linalg import lapack
-
-    c = _cholesky(A)
-    if c is None:
-        return None
-    inv, info = lapack.dpotri(c, lower=1, overwrite_c=1)
-    if info != 0:
+    inv = _from_cholesky(A, "dpotri")
+    if inv is None:
         return None
     # potri fills the lower triangle and leaves the strict upper one as potrf's clean=1 left it, 0:
     # the sum copies every off-diagonal entry exactly, and halving the doubled diagonal is exact
@@ -200,7 +199,7 @@ def errors_from_eigh(model, d, s, V, lams) -> dict:
         q = eig.diag(r)  # diag Q
         qsq = eig.diag(s * r * r)  # diag QSQ
         out["e_train"].append(float(np.mean(qsq / (q * q))))
-        out["e_gen"].append(eig.masked(r))
+        out["e_gen"].append(float(np.mean(eig.psp(r) / (q * q))))  # eig.masked(r), reusing diag Q
     return out
 
 
@@ -235,15 +234,8 @@ def _diag_inverse(A: np.ndarray):
     """diag A^{-1} for a symmetric positive-definite A: with A = LLᵀ, A^{-1} = L^{-T}L^{-1}, so the diagonal
     is the squared column norms of L^{-1} (Cholesky and a triangular inverse: half the work of the full
     inverse); None if A is not numerically positive definite."""
-    from scipy.linalg import lapack
-
-    c = _cholesky(A)
-    if c is None:
-        return None
-    linv, info = lapack.dtrtri(c, lower=1, overwrite_c=1)
-    if info != 0:
-        return None
-    return np.einsum("ij,ij->j", linv, linv)
+    linv = _from_cholesky(A, "dtrtri")
+    return None if linv is None else np.einsum("ij,ij->j", linv, linv)
 
 
 def _m_matrix(S, lam):
@@ -610,7 +602,7 @@ def control_variate_mean(y: np.ndarray, controls: np.ndarray, folds: int = CV_FO
     the other folds, never on the sample it corrects. Fitting β in-sample (the textbook estimator) biases
     the mean by O(1/K) and understates its SE whenever y is not exactly linear in the controls: at K = 24
     the outlier of a spiked Wishart matrix came out 0.4–0.6 SE off on average, with an SD of the z-score
-    of 1.2–1.6 instead of 1 (tests/test_simulate.py measures both). Cross-fitted, the adjusted values
+    of 1.2–1.6 instead of 1 (tests/test_wishart.py measures both). Cross-fitted, the adjusted values
     are nearly independent and their plain SE is honest. Fewer than 2(p + 2) samples: the plain mean.
     """
     y = np.asarray(y, dtype=float)
