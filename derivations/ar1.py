@@ -22,9 +22,9 @@ is the bulk diagonal of Σ^{-1}. The population limit of E_gen (α → ∞, then
 
 import sympy as sp
 
-from . import get
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, kappa, lam, m, m_p, omega, rho, z
+from derivations import get
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, kappa, lam, m, m_p, omega, rho, z
 
 Delta = sp.Symbol("Delta", positive=True)
 delta = sp.Symbol("delta", integer=True, nonnegative=True)
@@ -403,7 +403,7 @@ def _numeric_two_forms(a, b, kc):
 
 def _numeric_quadrature(f, tau_expr):
     def check(point, ctx):
-        from rmtverify.formulas import bind
+        from rmtverify.symbolic.formulas import bind
 
         r, k = _mp(ctx, point[rho]), _mp(ctx, point[kappa])
         g = bind("ar1.symbol", ctx)
@@ -457,7 +457,7 @@ def _numeric_szego(tau_expr):
 def _library_checks(f, tau_expr):
     def lib_egen(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory import errors
+        from rmtverify.theory.equivalents import errors
 
         return errors(make_model("ar1", rho=point[rho]), alpha=point[alpha], lam=point[lam], d=None, dps=dps).e_gen
 
@@ -485,7 +485,7 @@ def _library_checks(f, tau_expr):
     def lib_toeplitz_diag(point, dps):
         """Toeplitz finite-d diagonal (tridiagonal recurrence) against a dense solve in ball arithmetic."""
         from rmtverify.models import make_model
-        from rmtverify.precision import working_context
+        from rmtverify.core.precision import working_context
 
         ctx = working_context(dps)
         model = make_model("ar1", rho=point[rho], boundary="toeplitz")

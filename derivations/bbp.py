@@ -39,9 +39,9 @@ threshold. The right eigenvector of Â is D^{1/2}u with u M's eigenvector,
 
 import sympy as sp
 
-from . import get
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, ell, kappa, lam, theta, z
+from derivations import get
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, ell, kappa, lam, theta, z
 
 mt = sp.Symbol("mt")  # m̃, the companion Stieltjes transform (negative above the bulk)
 t_atom = sp.Symbol("t", positive=True)  # an atom of H
@@ -396,7 +396,7 @@ def _library_checks(results):
 
     def lib_threshold(base, spike, matrix):
         def f(point, dps):
-            from rmtverify.bbp import threshold
+            from rmtverify.theory.bbp import threshold
 
             kw = {"lam": point[lam]} if matrix == "ssr" else {}
             return threshold(base=base, spike=spike, alpha=point[alpha], matrix=matrix, dps=dps, **kw).theta_c
@@ -413,7 +413,7 @@ def _library_checks(results):
 
     def lib_outlier(key):
         def f(point, dps):
-            from rmtverify.bbp import outlier
+            from rmtverify.theory.bbp import outlier
 
             return getattr(outlier(theta=point[theta], alpha=point[alpha], dps=dps), key)
 
@@ -426,7 +426,7 @@ def _library_checks(results):
         return f
 
     def lib_ssr_location(point, dps):
-        from rmtverify.bbp import outlier
+        from rmtverify.theory.bbp import outlier
 
         return outlier(theta=point[theta], alpha=point[alpha], lam=point[lam], matrix="ssr", dps=dps).location
 
@@ -437,7 +437,7 @@ def _library_checks(results):
         return results["ssr_map"].expr.subs({s_eig: loc, c0: 1 / (1 + kap), kappa: kap}).subs(s)
 
     def lib_ar1_threshold(point, dps):
-        from rmtverify.bbp import threshold
+        from rmtverify.theory.bbp import threshold
 
         return threshold(base="ar1", rho=point[sp.Symbol("rho", real=True)], spike="flat", alpha=point[alpha], dps=dps).theta_c
 

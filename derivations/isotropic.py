@@ -14,9 +14,9 @@ E_train → (α−1)/α; for α < 1, κ → (1−α)/α, E_gen → 1/(1−α), E
 
 import sympy as sp
 
-from . import get
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, kappa, lam, m, m_p, mean_term, tau, tau_p, df1d, df2d, e_gen
+from derivations import get
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, kappa, lam, m, m_p, mean_term, tau, tau_p, df1d, df2d, e_gen
 
 beta = sp.Symbol("beta", positive=True)  # offsets that put α on one side of 1
 
@@ -175,7 +175,7 @@ def _library_checks(results):
     def lib(key):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory import errors
+            from rmtverify.theory.equivalents import errors
 
             res = errors(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=dps)
             return getattr(res, key)

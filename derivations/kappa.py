@@ -19,8 +19,8 @@ dκ/dλ = 1/(1 − df2/n).
 
 import sympy as sp
 
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, c, df1d, df2d, kappa, lam, n, sigma, tau, tau_p
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, c, df1d, df2d, kappa, lam, n, sigma, tau, tau_p
 
 # a generic 3-point spectrum, for the steps that are not termwise
 s1, s2, s3 = sp.symbols("sigma1:4", positive=True)
@@ -188,7 +188,7 @@ def _library_checks():
 
     def lib_kappa(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory import errors
+        from rmtverify.theory.equivalents import errors
 
         spectrum = [point[s] for s in spectrum_syms]
         model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
@@ -203,7 +203,7 @@ def _library_checks():
 
     def lib_dk(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory import errors
+        from rmtverify.theory.equivalents import errors
 
         spectrum = [point[s] for s in spectrum_syms]
         model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])

@@ -24,9 +24,9 @@ population floor (1−ρ²)/(1+ρ²) (derivation ar1), so
 
 import sympy as sp
 
-from . import get
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, lam, omega, phi, rho
+from derivations import get
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, lam, omega, phi, rho
 
 E = sp.Symbol("E", positive=True)  # an SSR error level in (0, 1)
 r_abs = sp.Symbol("r", nonnegative=True)  # |ρ|
@@ -115,7 +115,7 @@ def build() -> Derivation:
         ),
     ]
     # ---- the optimal ridge: E_gen as a function of κ (constant diag R: m = τ), and its κ-derivative
-    from .symbols import alpha as al, kappa as ka, m as m_s, m_p as m_ps, tau as ta, tau_p as tap, df2d as df2s, mean_term as gs
+    from derivations.symbols import alpha as al, kappa as ka, m as m_s, m_p as m_ps, tau as ta, tau_p as tap, df2d as df2s, mean_term as gs
 
     tg, kp = get("train_gen").results, get("kappa").results
     T = sp.Function("T")(ka)
@@ -254,7 +254,7 @@ def _numeric_ppca(e_ppca):
 
 def _numeric_lp_iso(lp):
     def check(point, ctx):
-        from .symbols import alpha as al
+        from derivations.symbols import alpha as al
 
         a = ctx.mpf(point[al].numerator) / point[al].denominator
         g = 1 / a
@@ -282,7 +282,7 @@ def _numeric_quadrature(f, e_pca):
 def _library_checks(f):
     def lib_error(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.pca import population_error
+        from rmtverify.theory.pca import population_error
 
         model = make_model("ar1", rho=point[rho]) if point[rho] != 0 else make_model("isotropic")
         return population_error(model, point[phi], dps=dps)
@@ -299,7 +299,7 @@ def _library_checks(f):
 
     def lib_cross(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.pca import crossover
+        from rmtverify.theory.pca import crossover
 
         return crossover(make_model("ar1", rho=point[rho]), point[alpha], point[lam], "population", "reconstruction", dps=dps).as_dict()["f_star"]
 
@@ -308,7 +308,7 @@ def _library_checks(f):
         import mpmath
 
         from rmtverify.models import make_model
-        from rmtverify.theory import errors
+        from rmtverify.theory.equivalents import errors
 
         ctx = mpmath.MPContext()
         ctx.dps = 65

@@ -41,9 +41,9 @@ fixed point F(δ, w) = δ − (1/α)E[σT] = 0 has a double root, ∂F/∂δ = 0
 
 import sympy as sp
 
-from . import get
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, kappa, lam, sigma, tau, tau_p, z
+from derivations import get
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, kappa, lam, sigma, tau, tau_p, z
 
 w = sp.Symbol("w")  # spectral variable of M
 dl = sp.Symbol("delta")  # δ(w)
@@ -247,7 +247,7 @@ def _m_resolvent():
 def _library_checks():
     def lib(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.spectrum import spectral_law
+        from rmtverify.theory.spectrum import spectral_law
 
         law = spectral_law(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=dps)
         x = law.interior_point(point[sp.Symbol("u")])
@@ -256,7 +256,7 @@ def _library_checks():
     def ref(point):
         """Push-forward of the Marchenko–Pastur density through φ, at the same interior point."""
         from rmtverify.models import make_model
-        from rmtverify.spectrum import spectral_law
+        from rmtverify.theory.spectrum import spectral_law
 
         law = spectral_law(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=60)
         x = law.interior_point(point[sp.Symbol("u")])
@@ -272,7 +272,7 @@ def _library_checks():
     def lib_edge(which):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.spectrum import spectral_law
+            from rmtverify.theory.spectrum import spectral_law
 
             law = spectral_law(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=dps)
             (a, b), = law.support()

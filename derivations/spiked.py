@@ -17,8 +17,8 @@ leaves τ and every normalised trace at their isotropic values (O(r/d) change).
 
 import sympy as sp
 
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, kappa, lam, theta, w
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, kappa, lam, theta, w
 
 th1, th2 = sp.symbols("theta1:3", nonnegative=True)
 s_sum = sp.Symbol("s", nonnegative=True)  # s_k = Σ_i θ_i w_ik/(1+κ+θ_i)
@@ -140,7 +140,7 @@ def _library_checks():
     def lib(spike):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory import errors
+            from rmtverify.theory.equivalents import errors
 
             model = make_model("spiked", theta=point[theta], spike=spike, rank=1)
             return errors(model, alpha=point[alpha], lam=point[lam], d=6, dps=dps).e_gen
@@ -149,7 +149,7 @@ def _library_checks():
 
     def ref(spike):
         def f(point):
-            from .kappa import _independent_kappa
+            from derivations.kappa import _independent_kappa
 
             dd = 6
             v = sp.ones(dd, 1) / sp.sqrt(dd) if spike == "flat" else sp.Matrix([1] + [0] * (dd - 1))

@@ -20,8 +20,8 @@ import random
 
 import sympy as sp
 
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import lam
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import lam
 
 DIM = 3
 _S = sp.Matrix(DIM, DIM, lambda i, j: sp.Symbol(f"s{min(i, j) + 1}{max(i, j) + 1}", real=True))
@@ -194,8 +194,8 @@ def _library_checks():
 
     def lib(which):
         def f(point, dps):
-            from rmtverify.estimator import closed_form_mp, masked_ridge_reference_mp
-            from rmtverify.precision import working_context
+            from rmtverify.montecarlo.estimators import closed_form_mp, masked_ridge_reference_mp
+            from rmtverify.core.precision import working_context
 
             X = data(point)
             ctx = working_context(dps)

@@ -22,8 +22,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .framework import Derivation, LibraryCheck, Result, Step
-from .symbols import alpha, c, df1d, df2d, e_gen, kappa, lam, m, m_p, mean_term, n, sigma, t
+from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.symbols import alpha, c, df1d, df2d, e_gen, kappa, lam, m, m_p, mean_term, n, sigma, t
 
 s1, s2, s3 = sp.symbols("sigma1:4", positive=True)
 q_ratio = sp.Symbol("q", nonnegative=True)  # λ/κ
@@ -235,7 +235,7 @@ def _library_checks():
     def lib(which):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory import errors
+            from rmtverify.theory.equivalents import errors
 
             Sig = sigma_matrix(point)
             rows = [[Fraction(int(sp.numer(Sig[i, j])), int(sp.denom(Sig[i, j]))) for j in range(3)] for i in range(3)]
@@ -246,7 +246,7 @@ def _library_checks():
 
     def ref(which):
         def f(point):
-            from .kappa import _independent_kappa
+            from derivations.kappa import _independent_kappa
 
             Sig = sigma_matrix(point)
             a = sp.Rational(point[alpha].numerator, point[alpha].denominator)

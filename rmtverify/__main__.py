@@ -1,3 +1,3 @@
-from .cli import entry_point
+from rmtverify.cli import entry_point
 
 entry_point()

@@ -30,8 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError, SolverError
-from .params import PARAMETERS, parse
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.core.params import PARAMETERS, parse
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 3, 130
 MODEL_NAMES = ("isotropic", "spiked", "ar1", "mixture", "custom")
@@ -68,7 +68,7 @@ def _model_options(p):
 
 
 def _build_model(args):
-    from .models import make_model
+    from rmtverify.models import make_model
 
     opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "rho", "boundary", "atoms", "weights", "sigma")}
     return make_model(args.model, **opts)
@@ -187,7 +187,7 @@ def _run_options(p):
 
 
 def _cache(args):
-    from .storage import SampleCache, default_cache_dir
+    from rmtverify.core.storage import SampleCache, default_cache_dir
 
     if args.no_cache:
         return SampleCache(None)
@@ -195,7 +195,7 @@ def _cache(args):
 
 
 def cmd_theory(args) -> int:
-    from .theory import errors
+    from rmtverify.theory.equivalents import errors
 
     model = _build_model(args)
     res = errors(model, args.alpha, args.lam, d=args.d, dps=None if args.double else (args.dps or 30))
@@ -211,7 +211,7 @@ def cmd_theory(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import simulate
+    from rmtverify.montecarlo.engine import simulate
 
     model = _build_model(args)
     sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet, executor=_executor(args))
@@ -229,13 +229,13 @@ def cmd_simulate(args) -> int:
 
 def _executor(args, jobs=True):
     """Where samples run: ``--scheduler`` (Dask), else ``--jobs`` local processes, else serially."""
-    from .executor import executor_spec
+    from rmtverify.montecarlo.executor import executor_spec
 
     return executor_spec(getattr(args, "jobs", None) if jobs else None, getattr(args, "scheduler", None))
 
 
 def _options(args, sample_jobs=True):
-    from .claims import RunOptions
+    from rmtverify.verification.claims import RunOptions
 
     return RunOptions(
         quick=args.quick,
@@ -250,7 +250,7 @@ def _options(args, sample_jobs=True):
 
 
 def cmd_verify(args) -> int:
-    from .claims import check_ladders, get_claim, run_claim
+    from rmtverify.verification.claims import check_ladders, get_claim, run_claim
 
     get_claim(args.claim)  # an unknown claim is bad usage, before any work
     options = _options(args)
@@ -264,9 +264,9 @@ def cmd_verify(args) -> int:
 def cmd_report(args) -> int:
     import os
 
-    from .claims import CLAIMS, check_ladders
-    from .report import write_index
-    from .runner import run_report
+    from rmtverify.verification.claims import CLAIMS, check_ladders
+    from rmtverify.reports.markdown import write_index
+    from rmtverify.reports.suite import run_report
 
     started = time.time()
     # a claim's samples run inside its worker (or on --scheduler's Dask cluster): --jobs is for the units
@@ -281,7 +281,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import format_text, run_bench
+    from rmtverify.montecarlo.bench import format_text, run_bench
 
     out = run_bench(quick=args.quick, d=args.d, repeats=args.repeats)
     print(json.dumps(out, indent=2) if args.json else format_text(out))
@@ -289,7 +289,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_density(args) -> int:
-    from .spectrum import density_report
+    from rmtverify.theory.spectrum import density_report
 
     model = _build_model(args)
     xs = [x for x in args.x.split(",") if x.strip()] if args.x else []
@@ -308,7 +308,7 @@ def cmd_density(args) -> int:
 
 
 def cmd_threshold(args) -> int:
-    from .bbp import threshold
+    from rmtverify.theory.bbp import threshold
 
     out = threshold(alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps, certify=args.certify).as_dict()
     if args.json:
@@ -321,7 +321,7 @@ def cmd_threshold(args) -> int:
 
 
 def cmd_outlier(args) -> int:
-    from .bbp import outlier
+    from rmtverify.theory.bbp import outlier
 
     out = outlier(theta=args.theta, alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps).as_dict()
     if args.json:
@@ -333,8 +333,8 @@ def cmd_outlier(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .pca import SampleLaw, choice, population_error, ssr_error
-    from .pca import _fraction as k_fraction
+    from rmtverify.theory.pca import SampleLaw, choice, population_error, ssr_error
+    from rmtverify.theory.pca import _fraction as k_fraction
 
     model = _build_model(args)
     pca = choice("pca", args.pca, ("population", "sample"))
@@ -358,8 +358,8 @@ def cmd_compare(args) -> int:
 
 
 def cmd_crossover(args) -> int:
-    from .models import make_model
-    from .pca import crossover
+    from rmtverify.models import make_model
+    from rmtverify.theory.pca import crossover
 
     c = crossover(make_model("ar1", rho=args.rho), args.alpha, args.lam, args.pca, args.metric, dps=args.dps)
     out = {"rho": str(parse("rho", args.rho)), "alpha": str(parse("alpha", args.alpha)), **c.as_dict()}
@@ -371,7 +371,7 @@ def cmd_crossover(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    from .derive import as_json, run_derivations, write_report
+    from rmtverify.verification.derive import as_json, run_derivations, write_report
 
     started = time.time()
     reps = run_derivations([args.name] if args.name else None)
@@ -409,7 +409,7 @@ def main(argv=None) -> int:
         sys.stderr.write("rmtverify: interrupted; finished samples are cached, no report was half-written\n")
         return EXIT_INTERRUPT
     finally:
-        from .executor import close_executors
+        from rmtverify.montecarlo.executor import close_executors
 
         close_executors()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mpmath
 import pytest
 
-from rmtverify.bbp import outlier, threshold
-from rmtverify.errors import InputError
+from rmtverify.theory.bbp import outlier, threshold
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.pca import crossover, population_error
+from rmtverify.theory.pca import crossover, population_error
 
 
 def _digits(a: str, b: str, ctx) -> float:
@@ -183,7 +183,7 @@ def test_threshold_cli(cli):
 )
 def test_outlier_curve_equals_outlier_point_by_point(kw):
     """θ_c and the bulk are solved once per precision along a curve; every digit must be unchanged."""
-    from rmtverify.bbp import outlier, outlier_curve
+    from rmtverify.theory.bbp import outlier, outlier_curve
 
     thetas = ["0.5", "1", "3", "6", "12"]
     curve = outlier_curve(thetas, dps=25, **kw)

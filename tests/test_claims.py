@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rmtverify.claims.errors import CONFIGS, QUICK_LADDER, QUICK_SEEDS
+from rmtverify.verification.claims.errors import CONFIGS, QUICK_LADDER, QUICK_SEEDS
 from rmtverify.cli import main
 
 N_SAMPLES = len(CONFIGS) * len(QUICK_LADDER) * QUICK_SEEDS

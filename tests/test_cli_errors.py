@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.theory import errors
+from rmtverify.theory.equivalents import errors
 
 ISO = ("theory", "isotropic")
 AR1 = ("theory", "ar1")

@@ -8,13 +8,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from rmtverify import simulate as engine
-from rmtverify.bench import naive_errors
+from rmtverify.montecarlo import engine
+from rmtverify.montecarlo.bench import naive_errors
 from rmtverify.models import make_model
-from rmtverify.params import INF
-from rmtverify.precision import deliver
-from rmtverify.simulate import errors_from_gram, sample_observables, seed_sequence, spike_observables, ssr_eigenvalues
-from rmtverify.theory import TheoryResult, _errors_in, errors, solve_kappa
+from rmtverify.core.params import INF
+from rmtverify.core.precision import deliver
+from rmtverify.montecarlo.engine import errors_from_gram, sample_observables, seed_sequence, spike_observables, ssr_eigenvalues
+from rmtverify.theory.equivalents import TheoryResult, _errors_in, errors, solve_kappa
 
 
 def _custom():
@@ -122,7 +122,7 @@ def test_warm_started_theory_equals_the_cold_solve(model, alpha, lam):
 def test_warm_start_takes_fewer_iterations():
     from mpmath import fp
 
-    from rmtverify.precision import context
+    from rmtverify.core.precision import context
 
     model = make_model("ar1", rho="0.7")
     calls = {"n": 0}
@@ -154,7 +154,7 @@ def test_warm_start_takes_fewer_iterations():
 @pytest.mark.parametrize("n", [600, 150])
 def test_pca_top_k_route_equals_the_eigendecomposition(make, n):
     """Few PCA directions: Lanczos for the top k and a Cholesky inverse for SSR give the eigh route's numbers."""
-    from rmtverify.mc_pca import PARTIAL_K_MAX, _eigh_observables, _masked, _top_k_observables
+    from rmtverify.montecarlo.pca_kernels import PARTIAL_K_MAX, _eigh_observables, _masked, _top_k_observables
 
     model, d, ks = make(), 300, [1, 3, PARTIAL_K_MAX]
     assert d >= engine.LANCZOS_MIN_D

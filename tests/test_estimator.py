@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmtverify.errors import InputError
-from rmtverify.estimator import MaskedSSR, masked_ridge_reference
+from rmtverify.core.exceptions import InputError
+from rmtverify.montecarlo.estimators import MaskedSSR, masked_ridge_reference
 from rmtverify.models import make_model
-from rmtverify.simulate import errors_from_gram, seed_sequence
+from rmtverify.montecarlo.engine import errors_from_gram, seed_sequence
 
 
 def rel_diff(a, b):

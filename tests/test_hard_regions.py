@@ -12,10 +12,10 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from rmtverify.bbp import outlier, threshold
+from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.models import make_model
-from rmtverify.spectrum import spectral_law
-from rmtverify.theory import errors
+from rmtverify.theory.spectrum import spectral_law
+from rmtverify.theory.equivalents import errors
 
 
 def _ctx(dps):

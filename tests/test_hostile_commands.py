@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 
 OK = ("--alpha", "2", "--lam", "0.1")
 
@@ -58,10 +58,10 @@ def test_bad_input_to_new_commands(cli, argv, param, allowed):
 
 
 def test_bad_input_to_the_api():
-    from rmtverify.bbp import outlier, threshold
+    from rmtverify.theory.bbp import outlier, threshold
     from rmtverify.models import make_model
-    from rmtverify.pca import crossover, optimal_ridge
-    from rmtverify.spectrum import spectral_law
+    from rmtverify.theory.pca import crossover, optimal_ridge
+    from rmtverify.theory.spectrum import spectral_law
 
     calls = [
         (lambda: spectral_law(make_model("isotropic"), "0", "0.1"), "alpha"),
@@ -79,7 +79,7 @@ def test_bad_input_to_the_api():
 
 
 def test_every_parameter_declares_domain_typical_range_and_units(cli):
-    from rmtverify.params import PARAMETERS
+    from rmtverify.core.params import PARAMETERS
 
     for name, p in PARAMETERS.items():
         lo, hi = p.typical

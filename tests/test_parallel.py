@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rmtverify.errors import InputError
-from rmtverify.executor import DaskExecutor, ExecutorSpec, ProcessExecutor, executor_spec
+from rmtverify.core.exceptions import InputError
+from rmtverify.montecarlo.executor import DaskExecutor, ExecutorSpec, ProcessExecutor, executor_spec
 from rmtverify.models import make_model
-from rmtverify.simulate import OBSERVABLES, SPIKE_CONTROLS, SPIKE_OBSERVABLES, Progress, simulate, simulate_ladder, spectra_ladder, spike_ladder
-from rmtverify.storage import SampleCache
+from rmtverify.montecarlo.engine import OBSERVABLES, SPIKE_CONTROLS, SPIKE_OBSERVABLES, Progress, simulate, simulate_ladder, spectra_ladder, spike_ladder
+from rmtverify.core.storage import SampleCache
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parent.parent
@@ -205,8 +205,8 @@ def test_sigkill_mid_run_loses_no_finished_sample(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeypatch, jobs):
-    from rmtverify import runner
-    from rmtverify.claims import RunOptions
+    from rmtverify.reports import suite as runner
+    from rmtverify.verification.claims import RunOptions
 
     monkeypatch.setattr(runner, "_derivation_names", lambda: ["kappa", "spiked"])
     lines = []
@@ -227,8 +227,8 @@ def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeyp
 
 
 def test_max_d_extends_each_ladder_by_doubling_and_never_cuts_it():
-    from rmtverify.claims import RunOptions
-    from rmtverify.errors import InputError
+    from rmtverify.verification.claims import RunOptions
+    from rmtverify.core.exceptions import InputError
 
     assert RunOptions(quick=True).ladder((64, 128), (128, 256)) == (64, 128)
     assert RunOptions(quick=False, max_d=1000).ladder((64, 128), (128, 256)) == (128, 256, 512)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from rmtverify.cli import main
-from rmtverify.mc_pca import pca_samples, population_pca
+from rmtverify.montecarlo.pca_kernels import pca_samples, population_pca
 from rmtverify.models import make_model
-from rmtverify.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
-from rmtverify.theory import errors
+from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
+from rmtverify.theory.equivalents import errors
 
 
 @pytest.mark.parametrize("rho", ["0.5", "0.8", "0.95"])

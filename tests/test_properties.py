@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rmtverify.estimator import MaskedSSR
+from rmtverify.montecarlo.estimators import MaskedSSR
 from rmtverify.models import make_model
-from rmtverify.params import PARAMETERS
-from rmtverify.theory import errors
+from rmtverify.core.params import PARAMETERS
+from rmtverify.theory.equivalents import errors
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -68,8 +68,8 @@ def test_kappa_increases_with_lambda_and_egen_stays_above_the_floor(kind, rho, a
 def test_isotropic_closed_form_solve_and_finite_d_agree(alpha, lam):
     import mpmath
 
-    from rmtverify.formulas import bind
-    from rmtverify.precision import context
+    from rmtverify.symbolic.formulas import bind
+    from rmtverify.core.precision import context
 
     ctx = context(40)
     closed = bind("isotropic.e_gen", ctx)(ctx.mpf(alpha.numerator) / alpha.denominator, ctx.mpf(lam.numerator) / lam.denominator)

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from rmtverify import storage
+from rmtverify.core import storage
 
 SIM = ("simulate", "ar1", "--rho", "0.5", "--alpha", "2", "--lam", "0.1", "--d", "48", "--seeds", "3", "--seed", "11", "--json", "--quiet")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.simulate import OBSERVABLES, sample_size, simulate
-from rmtverify.storage import SampleCache, default_cache_dir
-from rmtverify.theory import errors
+from rmtverify.montecarlo.engine import OBSERVABLES, sample_size, simulate
+from rmtverify.core.storage import SampleCache, default_cache_dir
+from rmtverify.theory.equivalents import errors
 
 
 def test_cache_env_points_at_a_test_directory(isolated_sample_cache):
@@ -218,7 +218,7 @@ def test_simulate_cli_json(cli, isolated_sample_cache):
 
 
 def test_interrupted_run_keeps_finished_samples(cli, monkeypatch, isolated_sample_cache):
-    import rmtverify.simulate as engine
+    import rmtverify.montecarlo.engine as engine
 
     real = engine.sample_observables
     calls = {"n": 0}

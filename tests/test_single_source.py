@@ -18,8 +18,8 @@ import pytest
 import sympy as sp
 
 import derivations
-from rmtverify.formulas import bind
-from rmtverify.precision import context
+from rmtverify.symbolic.formulas import bind
+from rmtverify.core.precision import context
 
 LIBRARY = Path(__file__).resolve().parent.parent / "rmtverify"
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from rmtverify.cli import main
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.simulate import spectra
-from rmtverify.spectrum import spectral_law
+from rmtverify.montecarlo.engine import spectra
+from rmtverify.theory.spectrum import spectral_law
 
 
 def _mp_pushforward_density(ctx, x, alpha, lam):
@@ -96,7 +96,7 @@ def test_mixture_atoms_are_the_excess_of_each_block_over_alpha():
 
 
 def test_pushforward_holds_for_constant_diagonal_and_fails_for_a_mixture():
-    from rmtverify.claims.spectrum import _ks_tables, theory_tables
+    from rmtverify.verification.claims.spectrum import _ks_tables, theory_tables
 
     iso = spectral_law(make_model("isotropic"), "2", "0.1", dps=None)
     assert iso.constant_diagonal
@@ -106,7 +106,7 @@ def test_pushforward_holds_for_constant_diagonal_and_fails_for_a_mixture():
     assert _ks_tables(full, pf) > 0.1
     # and the Monte Carlo sides with the full law
     _, eigs = spectra(mix, "2", "0.1", 256, 4, 0, None, "test")
-    from rmtverify.claims.spectrum import _ks
+    from rmtverify.verification.claims.spectrum import _ks
 
     assert np.mean([_ks(ev, full.x, full.F) for ev in eigs]) < 0.03 < np.mean([_ks(ev, pf.x, pf.F) for ev in eigs])
 
@@ -144,7 +144,7 @@ def test_spectrum_quick_passes_and_detects_a_one_percent_error(tmp_path):
 def test_pushforward_monte_carlo_scores_the_continuous_part_when_there_is_an_atom():
     """α = 1/2: half the eigenvalues sit on the atom and straddle it by rounding; the push-forward
     comparison must score the continuous part (as the KS sub-tests do), not report a spurious 0.25."""
-    from rmtverify.claims.spectrum import _pushforward_mc, theory_tables
+    from rmtverify.verification.claims.spectrum import _pushforward_mc, theory_tables
 
     law = spectral_law(make_model("isotropic"), "0.5", "0.1", dps=None)
     tables = theory_tables(law)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.precision import decimal
-from rmtverify.theory import errors
+from rmtverify.core.precision import decimal
+from rmtverify.theory.equivalents import errors
 
 KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
 

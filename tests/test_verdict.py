@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmtverify.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, extrapolate, fit_rate, judge, wls
+from rmtverify.verification.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, extrapolate, fit_rate, judge, wls
 
 LADDER = np.array([64, 128, 256, 512, 1024], dtype=float)
 T_INF = 1.2

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmtverify.errors import InputError
+from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.simulate import control_variate_mean, seed_sequence, spike_observables
-from rmtverify.wishart import bartlett_factor
+from rmtverify.montecarlo.engine import control_variate_mean, seed_sequence, spike_observables
+from rmtverify.montecarlo.wishart import bartlett_factor
 
 
 def _wishart_moment_z(draw, n, m, R, seed):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..errors import InputError
-from .ar1 import AR1
-from .base import CovarianceModel, DiagonalGroup, Resolvent
-from .custom import Custom
-from .isotropic import Isotropic
-from .mixture import Mixture
-from .spiked import Spiked
+from rmtverify.core.exceptions import InputError
+from rmtverify.models.ar1 import AR1
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.models.custom import Custom
+from rmtverify.models.isotropic import Isotropic
+from rmtverify.models.mixture import Mixture
+from rmtverify.models.spiked import Spiked
 
 MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "mixture": Mixture, "custom": Custom}
 

@@ -18,10 +18,10 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
-from ..formulas import Formulas, expression, numpy_function
-from ..params import INF, choice, parse
-from ..precision import mpf
-from .base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.symbolic.formulas import Formulas, expression, numpy_function
+from rmtverify.core.params import INF, choice, parse
+from rmtverify.core.precision import mpf
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
 
 BOUNDARIES = ("toeplitz", "circulant")
 

@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import INF, parse
+from rmtverify.core.exceptions import InputError
+from rmtverify.core.params import INF, parse
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class CovarianceModel(ABC):
         """
         if not self.gaussian:
             return self.sample(n, d, rng)
-        from ..wishart import bartlett_factor
+        from rmtverify.montecarlo.wishart import bartlett_factor
 
         return self.apply_root(d, bartlett_factor(n, self.noise_dim(d), rng))
 

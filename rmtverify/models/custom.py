@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..certify import flint_precision as _flint_prec
-from ..certify import to_arb
-from ..errors import InputError, SolverError
-from ..params import INF, parse
-from ..precision import mpf
-from .base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
+from rmtverify.symbolic.certify import flint_precision as _flint_prec
+from rmtverify.symbolic.certify import to_arb
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.core.params import INF, parse
+from rmtverify.core.precision import mpf
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
 
 #: allowed relative asymmetry of a Σ read from a file (it is then symmetrised exactly)
 SYMMETRY_TOL = 1e-12
@@ -37,7 +37,7 @@ def _load(sigma):
         return arr, None
     if isinstance(sigma, np.ndarray):
         return sigma, None
-    from ..params import _exact
+    from rmtverify.core.params import _exact
 
     try:
         rows = [[_exact(x) for x in row] for row in sigma]
@@ -189,7 +189,7 @@ class Custom(CovarianceModel):
 
     def spectral_types(self, d, ctx, kappa):
         """Types (Σ_kk, R_kk) when Σ is diagonal; None otherwise (the dense equation is used)."""
-        from ..spectrum import Types
+        from rmtverify.theory.spectrum import Types
 
         if np.count_nonzero(self.arr - np.diag(np.diag(self.arr))):
             return None

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..formulas import Formulas
-from .base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.symbolic.formulas import Formulas
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
 
 
 class IsotropicResolvent(Resolvent):
@@ -38,7 +38,7 @@ class Isotropic(CovarianceModel):
         return IsotropicResolvent(ctx)
 
     def spectral_types(self, d, ctx, kappa):
-        from ..spectrum import Types
+        from rmtverify.theory.spectrum import Types
 
         tau, _ = IsotropicResolvent(ctx).trace(kappa)
         return Types((Fraction(1),), (ctx.mpf(1),), (tau,))

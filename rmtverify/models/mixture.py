@@ -13,10 +13,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import INF, _exact
-from ..precision import mpf
-from .base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.core.exceptions import InputError
+from rmtverify.core.params import INF, _exact
+from rmtverify.core.precision import mpf
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
 
 
 def _list(name, value):
@@ -79,7 +79,7 @@ class Mixture(CovarianceModel):
         return MixtureResolvent(self._shares(d), self.atoms, ctx)
 
     def spectral_types(self, d, ctx, kappa):
-        from ..spectrum import Types
+        from rmtverify.theory.spectrum import Types
 
         shares = self._shares(d)
         sig = [mpf(ctx, a) for a in self.atoms]

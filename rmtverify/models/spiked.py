@@ -13,13 +13,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
-from ..formulas import Formulas, numpy_function
-from ..params import INF, choice, parse
-from ..precision import mpf
-from .ar1 import AR1
-from .base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
-from .isotropic import Isotropic, IsotropicResolvent
+from rmtverify.core.exceptions import InputError
+from rmtverify.symbolic.formulas import Formulas, numpy_function
+from rmtverify.core.params import INF, choice, parse
+from rmtverify.core.precision import mpf
+from rmtverify.models.ar1 import AR1
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
+from rmtverify.models.isotropic import Isotropic, IsotropicResolvent
 
 SPIKES = ("flat", "random", "e1")
 BASES = ("isotropic", "ar1")
@@ -159,7 +159,7 @@ class Spiked(CovarianceModel):
 
     def spectral_types(self, d, ctx, kappa):
         """Population types (σ_k, R_kk) when Σ is diagonal: d = ∞ (the base) or e1 spikes; else None."""
-        from ..spectrum import Types
+        from rmtverify.theory.spectrum import Types
 
         if self.base != "isotropic":
             return None  # d = ∞: the base's constant diagonal; finite d: the dense equation

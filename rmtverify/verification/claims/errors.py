@@ -14,13 +14,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import make_model
-from ..params import INF
-from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..simulate import OBSERVABLES, SAMPLER, simulate_ladder
-from ..theory import errors as theory_errors
-from ..verdict import Criteria, combine, judge
-from .base import Claim, ClaimOutcome, RunOptions
+from rmtverify.models import make_model
+from rmtverify.core.params import INF
+from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
+from rmtverify.montecarlo.engine import OBSERVABLES, SAMPLER, simulate_ladder
+from rmtverify.theory.equivalents import errors as theory_errors
+from rmtverify.verification.verdict import Criteria, combine, judge
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
 FULL_LADDER = (128, 256, 512, 1024, 2048)
 QUICK_LADDER = (64, 128, 256, 512, 1024)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
-from .errors import InputError
+from rmtverify.core.exceptions import InputError
 
 INF = math.inf
 

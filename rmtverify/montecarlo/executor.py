@@ -28,7 +28,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import InputError
+from rmtverify.core.exceptions import InputError
 
 KINDS = ("serial", "processes", "dask")
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -131,7 +131,7 @@ class ExecutorSpec:
 
 def executor_spec(jobs=None, scheduler=None) -> ExecutorSpec:
     """``--jobs N`` (N > 1: local worker processes) or ``--scheduler ADDRESS`` (a Dask cluster)."""
-    from .params import parse
+    from rmtverify.core.params import parse
 
     if scheduler:
         if not isinstance(scheduler, str) or not scheduler.strip():

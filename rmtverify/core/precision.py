@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import mpmath
 
-from .params import MAX_DPS, MIN_DPS, parse
+from rmtverify.core.params import MAX_DPS, MIN_DPS, parse
 
 #: digits computed beyond those requested, so that the last requested digit is right
 GUARD_DIGITS = 12
@@ -53,7 +53,7 @@ def deliver(compute, dps: int, what: str) -> tuple:
     of the more precise run. The guard g doubles after a disagreement; after four
     attempts a SolverError says which values would not settle.
     """
-    from .errors import SolverError
+    from rmtverify.core.exceptions import SolverError
 
     dps = parse("dps", dps)
     guard = GUARD_DIGITS

@@ -32,12 +32,12 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from .errors import InputError, SolverError
-from .formulas import Formulas, numpy_function
-from .models.base import CovarianceModel
-from .params import INF, parse
-from .precision import context, decimal, mpf
-from .theory import solve_kappa
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.symbolic.formulas import Formulas, numpy_function
+from rmtverify.models.base import CovarianceModel
+from rmtverify.core.params import INF, parse
+from rmtverify.core.precision import context, decimal, mpf
+from rmtverify.theory.equivalents import solve_kappa
 
 #: continuation stages from Im w = Y0 down to the target
 PATH_STAGES = 40
@@ -500,7 +500,7 @@ class SpectralLaw:
 
 
 def parse_x(x):
-    from .params import _exact
+    from rmtverify.core.params import _exact
 
     v = _exact(x)
     if v is None or v in (INF, -INF):
@@ -556,7 +556,7 @@ def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 3
 
 def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int = 30) -> dict:
     """Density at the points, support edges and atoms, every digit delivered (two precisions agree)."""
-    from .precision import deliver
+    from rmtverify.core.precision import deliver
 
     alpha, lam = parse("alpha", alpha), parse("lam", lam)
     if lam == 0:

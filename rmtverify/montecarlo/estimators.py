@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .errors import InputError
-from .params import parse
+from rmtverify.core.exceptions import InputError
+from rmtverify.core.params import parse
 
 
 def _check_data(X) -> np.ndarray:

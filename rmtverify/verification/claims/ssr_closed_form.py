@@ -14,13 +14,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..estimator import MaskedSSR, closed_form_mp, masked_ridge_reference, masked_ridge_reference_mp
-from ..models import make_model
-from ..precision import context
-from ..report import markdown_table, record_markdown, run_record
-from ..simulate import seed_sequence
-from ..verdict import FAIL, PASS
-from .base import Claim, ClaimOutcome, RunOptions
+from rmtverify.montecarlo.estimators import MaskedSSR, closed_form_mp, masked_ridge_reference, masked_ridge_reference_mp
+from rmtverify.models import make_model
+from rmtverify.core.precision import context
+from rmtverify.reports.markdown import markdown_table, record_markdown, run_record
+from rmtverify.montecarlo.engine import seed_sequence
+from rmtverify.verification.verdict import FAIL, PASS
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
 # (model, options, n, d, λ): n < d, n = d and n > d, small and large λ
 CASES = [

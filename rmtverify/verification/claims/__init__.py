@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from ..report import write_json
-from ..storage import atomic_write_text
-from .base import Claim, ClaimOutcome, RunOptions
-from .bbp import BBP
-from .pca_ar1 import PcaAR1
-from .pca_spiked import PcaSpiked
-from .errors import Errors
-from .spectrum import Spectrum
-from .ssr_closed_form import SSRClosedForm
+from rmtverify.core.exceptions import InputError
+from rmtverify.reports.markdown import write_json
+from rmtverify.core.storage import atomic_write_text
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
+from rmtverify.verification.claims.bbp import BBP
+from rmtverify.verification.claims.pca_ar1 import PcaAR1
+from rmtverify.verification.claims.pca_spiked import PcaSpiked
+from rmtverify.verification.claims.errors import Errors
+from rmtverify.verification.claims.spectrum import Spectrum
+from rmtverify.verification.claims.ssr_closed_form import SSRClosedForm
 
 CLAIMS: dict[str, Claim] = {c.name: c for c in (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1())}
 

@@ -22,15 +22,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..formulas import numpy_function
-from ..mc_pca import pca_samples, population_pca
-from ..simulate import SAMPLER
-from ..models import make_model
-from ..pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
-from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..theory import errors
-from ..verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
-from .base import Claim, ClaimOutcome, RunOptions
+from rmtverify.symbolic.formulas import numpy_function
+from rmtverify.montecarlo.pca_kernels import pca_samples, population_pca
+from rmtverify.montecarlo.engine import SAMPLER
+from rmtverify.models import make_model
+from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
+from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
+from rmtverify.theory.equivalents import errors
+from rmtverify.verification.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
 RHOS = (Fraction(1, 2), Fraction(4, 5), Fraction(19, 20))
 ALPHAS = (Fraction(1, 2), Fraction(2), Fraction(8))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models.base import CovarianceModel
-from .params import parse
-from .simulate import ENGINE_VERSION, LANCZOS_MIN_D, EigenSandwich, Progress, _errors_cholesky, _top_eigenpair, sample_size, seed_sequence
-from .storage import SampleCache
+from rmtverify.models.base import CovarianceModel
+from rmtverify.core.params import parse
+from rmtverify.montecarlo.engine import ENGINE_VERSION, LANCZOS_MIN_D, EigenSandwich, Progress, _errors_cholesky, _top_eigenpair, sample_size, seed_sequence
+from rmtverify.core.storage import SampleCache
 
 
 def _masked(P: np.ndarray, sig_apply, d: int) -> float:

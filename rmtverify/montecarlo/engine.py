@@ -41,11 +41,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import InputError
-from .executor import get_executor, one_blas_thread
-from .models.base import CovarianceModel
-from .params import parse
-from .storage import SampleCache
+from rmtverify.core.exceptions import InputError
+from rmtverify.montecarlo.executor import get_executor, one_blas_thread
+from rmtverify.models.base import CovarianceModel
+from rmtverify.core.params import parse
+from rmtverify.core.storage import SampleCache
 
 #: bump when the observables' code changes, so cached samples are not reused
 ENGINE_VERSION = "2"

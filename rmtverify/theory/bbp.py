@@ -29,13 +29,13 @@ from fractions import Fraction
 
 import mpmath
 
-from .certify import ArbContext, flint_precision, interval_newton, to_arb
-from .errors import InputError, SolverError
-from .formulas import Formulas
-from .models import make_model
-from .params import INF, choice, parse
-from .precision import decimal, deliver, mpf
-from .theory import solve_kappa
+from rmtverify.symbolic.certify import ArbContext, flint_precision, interval_newton, to_arb
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.symbolic.formulas import Formulas
+from rmtverify.models import make_model
+from rmtverify.core.params import INF, choice, parse
+from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.theory.equivalents import solve_kappa
 
 BASES = ("isotropic", "ar1")
 SPIKES = ("flat", "random", "e1")

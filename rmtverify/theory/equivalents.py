@@ -21,11 +21,11 @@ from fractions import Fraction
 
 import mpmath
 
-from .errors import InputError, SolverError
-from .formulas import Formulas
-from .models.base import CovarianceModel
-from .params import INF, parse
-from .precision import decimal, deliver, mpf
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.symbolic.formulas import Formulas
+from rmtverify.models.base import CovarianceModel
+from rmtverify.core.params import INF, parse
+from rmtverify.core.precision import decimal, deliver, mpf
 
 OUTPUT_KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
 EXTRA_KEYS = ("dkappa_dlam",)

@@ -38,12 +38,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..bbp import outlier_curve, threshold
-from ..models import make_model
-from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..simulate import SAMPLER, control_variate_mean, sample_size, spike_ladder
-from ..verdict import Criteria, combine, judge, judge_rate
-from .base import Claim, ClaimOutcome, RunOptions
+from rmtverify.theory.bbp import outlier_curve, threshold
+from rmtverify.models import make_model
+from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
+from rmtverify.montecarlo.engine import SAMPLER, control_variate_mean, sample_size, spike_ladder
+from rmtverify.verification.verdict import Criteria, combine, judge, judge_rate
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
 FULL_LADDER = (128, 256, 512, 1024)
 QUICK_LADDER = (128, 256, 512)

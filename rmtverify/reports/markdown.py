@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .storage import atomic_write_bytes, atomic_write_text
+from rmtverify.core.storage import atomic_write_bytes, atomic_write_text
 
 CONVENTIONS = (
     "X ∈ R^{n×d} with i.i.d. rows x ~ N(0, Σ); α = n/d; S = XᵀX/n; Q = (S + λI)^{-1}; D = diag(Q); "
@@ -41,11 +41,11 @@ def versions() -> dict:
 
 
 def _own_version() -> str:
-    from . import __version__
+    from rmtverify import __version__
 
     commit = None
     try:
-        here = Path(__file__).resolve().parent.parent
+        here = Path(__file__).resolve().parents[2]
         commit = subprocess.run(
             ["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
         ).stdout.strip() or None

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from ..errors import InputError
-from ..storage import SampleCache
+from rmtverify.core.exceptions import InputError
+from rmtverify.core.storage import SampleCache
 
 
 @dataclass

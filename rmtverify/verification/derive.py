@@ -7,9 +7,9 @@ from pathlib import Path
 import derivations
 from derivations.framework import DerivationReport, run
 
-from .errors import InputError
-from .report import markdown_table, record_markdown, run_record, write_json
-from .storage import atomic_write_text
+from rmtverify.core.exceptions import InputError
+from rmtverify.reports.markdown import markdown_table, record_markdown, run_record, write_json
+from rmtverify.core.storage import atomic_write_text
 
 
 def run_derivations(names=None) -> list[DerivationReport]:

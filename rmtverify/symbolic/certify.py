@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import flint
 
-from .errors import SolverError
+from rmtverify.core.exceptions import SolverError
 
 
 @contextmanager

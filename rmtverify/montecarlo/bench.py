@@ -75,8 +75,8 @@ def _rel(a, b) -> float:
 
 
 def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0.1, naive: bool = True) -> dict:
-    from .executor import one_blas_thread
-    from .simulate import errors_from_eigh, errors_from_gram, sample_size, seed_sequence
+    from rmtverify.montecarlo.executor import one_blas_thread
+    from rmtverify.montecarlo.engine import errors_from_eigh, errors_from_gram, sample_size, seed_sequence
 
     n = sample_size(Fraction(2), d)
     grid = [float(x) for x in np.geomspace(0.01, 1.0, 16)]
@@ -134,9 +134,9 @@ def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0
 def bench_theory(points: int = 16, repeats: int = 5) -> dict:
     import mpmath
 
-    from .bbp import threshold
-    from .models import make_model
-    from .theory import errors
+    from rmtverify.theory.bbp import threshold
+    from rmtverify.models import make_model
+    from rmtverify.theory.equivalents import errors
 
     model = make_model("ar1", rho="0.7")
     errors(model, "2", "0.1", d=None, dps=50)  # warm-up: derivations built, formulas lambdified
@@ -172,9 +172,9 @@ def bench_theory(points: int = 16, repeats: int = 5) -> dict:
 
 
 def run_bench(quick: bool = False, d=None, repeats=None) -> dict:
-    from .models import make_model
-    from .params import parse
-    from .report import versions
+    from rmtverify.models import make_model
+    from rmtverify.core.params import parse
+    from rmtverify.reports.markdown import versions
 
     d = parse("d", d) if d is not None else (512 if quick else 2048)
     repeats = int(repeats) if repeats is not None else (3 if quick else 5)

@@ -11,7 +11,7 @@ derivation is in, one more unit writes ``derivations.md``.
 
 from __future__ import annotations
 
-from .executor import one_thread_environment
+from rmtverify.montecarlo.executor import one_thread_environment
 
 #: rough run times (s) of the quick suite, to schedule the longest work first
 EXPECTED_SECONDS = {
@@ -43,11 +43,11 @@ def _derivation_names() -> list[str]:
 def run_task(name: str, options):
     """One unit: ``derive:<name>`` returns that derivation's report; a claim name returns the index entry."""
     if name.startswith("derive:"):
-        from .derive import run_derivations
+        from rmtverify.verification.derive import run_derivations
 
         return run_derivations([name.split(":", 1)[1]])[0]
-    from .claims import run_claim
-    from .executor import close_executors
+    from rmtverify.verification.claims import run_claim
+    from rmtverify.montecarlo.executor import close_executors
 
     try:
         outcome = run_claim(name, options)
@@ -58,7 +58,7 @@ def run_task(name: str, options):
 
 def write_derivations(reports: list, out, started: float) -> dict:
     """Write derivations.md/.json from the per-derivation reports; the index entry."""
-    from .derive import write_report
+    from rmtverify.verification.derive import write_report
 
     write_report(reports, out, started)
     ok = all(r.ok for r in reports)

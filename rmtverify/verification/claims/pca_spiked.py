@@ -22,14 +22,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..mc_pca import pca_samples, population_pca
-from ..simulate import SAMPLER
-from ..models import make_model
-from ..params import INF
-from ..report import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from ..theory import errors
-from ..verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
-from .base import Claim, ClaimOutcome, RunOptions
+from rmtverify.montecarlo.pca_kernels import pca_samples, population_pca
+from rmtverify.montecarlo.engine import SAMPLER
+from rmtverify.models import make_model
+from rmtverify.core.params import INF
+from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
+from rmtverify.theory.equivalents import errors
+from rmtverify.verification.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
+from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
 THETAS = (Fraction(1), Fraction(4), Fraction(16))
 ALPHAS = (Fraction(1, 2), Fraction(2), Fraction(8))

@@ -28,12 +28,12 @@ import mpmath
 import numpy as np
 import scipy.optimize
 
-from .errors import InputError, SolverError
-from .formulas import Formulas, numpy_function
-from .models import make_model
-from .params import INF, _exact, choice, parse
-from .precision import decimal, deliver, mpf
-from .theory import errors, solve_kappa
+from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.symbolic.formulas import Formulas, numpy_function
+from rmtverify.models import make_model
+from rmtverify.core.params import INF, _exact, choice, parse
+from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.theory.equivalents import errors, solve_kappa
 
 PCAS = ("population", "sample")
 METRICS = ("reconstruction", "masked")
@@ -187,7 +187,7 @@ class SampleLaw:
     """S's limiting law at d = ∞ with Ledoit–Péché weights, tabulated in double precision (see TABLE_NODES)."""
 
     def __init__(self, model, alpha, nodes: int | None = None):
-        from .spectrum import spectral_law
+        from rmtverify.theory.spectrum import spectral_law
 
         self.alpha = parse("alpha", alpha)
         base = _base(model)

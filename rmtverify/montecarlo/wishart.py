@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from rmtverify.core.exceptions import InputError
 
 
 def bartlett_factor(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
