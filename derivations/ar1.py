@@ -457,9 +457,9 @@ def _numeric_szego(tau_expr):
 def _library_checks(f, tau_expr):
     def lib_egen(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import errors
+        from rmtverify.theory.equivalents import equivalents
 
-        return errors(make_model("ar1", rho=point[rho]), alpha=point[alpha], lam=point[lam], d=None, dps=dps).e_gen
+        return equivalents(make_model("ar1", rho=point[rho]), alpha=point[alpha], lam=point[lam], d=None, dps=dps).e_gen
 
     def ref_egen(point):
         """E_gen at d = ∞ from quadratures of the symbol and an independent root solve."""

@@ -175,9 +175,9 @@ def _library_checks(results):
     def lib(key):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory.equivalents import errors
+            from rmtverify.theory.equivalents import equivalents
 
-            res = errors(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=dps)
+            res = equivalents(make_model("isotropic"), alpha=point[alpha], lam=point[lam], d=None, dps=dps)
             return getattr(res, key)
 
         return f

@@ -188,11 +188,11 @@ def _library_checks():
 
     def lib_kappa(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import errors
+        from rmtverify.theory.equivalents import equivalents
 
         spectrum = [point[s] for s in spectrum_syms]
         model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
-        res = errors(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps)
+        res = equivalents(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps)
         return res.kappa
 
     def ref_kappa(point):
@@ -203,11 +203,11 @@ def _library_checks():
 
     def lib_dk(point, dps):
         from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import errors
+        from rmtverify.theory.equivalents import equivalents
 
         spectrum = [point[s] for s in spectrum_syms]
         model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
-        return errors(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps).dkappa_dlam
+        return equivalents(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps).dkappa_dlam
 
     def ref_dk(point):
         """dκ/dλ by a Richardson-extrapolated central difference of independent root solves."""

@@ -308,11 +308,11 @@ def _library_checks(f):
         import mpmath
 
         from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import errors
+        from rmtverify.theory.equivalents import equivalents
 
         ctx = mpmath.MPContext()
         ctx.dps = 65
-        e_ssr = ctx.mpf(errors(make_model("ar1", rho=point[rho]), point[alpha], point[lam], dps=62).as_dict()["e_gen"])
+        e_ssr = ctx.mpf(equivalents(make_model("ar1", rho=point[rho]), point[alpha], point[lam], dps=62).as_dict()["e_gen"])
         r = abs(ctx.mpf(point[rho].numerator) / point[rho].denominator)
 
         def e_pca(p):

@@ -140,10 +140,10 @@ def _library_checks():
     def lib(spike):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory.equivalents import errors
+            from rmtverify.theory.equivalents import equivalents
 
             model = make_model("spiked", theta=point[theta], spike=spike, rank=1)
-            return errors(model, alpha=point[alpha], lam=point[lam], d=6, dps=dps).e_gen
+            return equivalents(model, alpha=point[alpha], lam=point[lam], d=6, dps=dps).e_gen
 
         return f
 

@@ -20,7 +20,7 @@ import random
 
 import sympy as sp
 
-from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.framework import Derivation, LibraryCheck, Step
 from derivations.symbols import lam
 
 DIM = 3

@@ -235,18 +235,17 @@ def _library_checks():
     def lib(which):
         def f(point, dps):
             from rmtverify.models import make_model
-            from rmtverify.theory.equivalents import errors
+            from rmtverify.theory.equivalents import equivalents
 
             Sig = sigma_matrix(point)
             rows = [[Fraction(int(sp.numer(Sig[i, j])), int(sp.denom(Sig[i, j]))) for j in range(3)] for i in range(3)]
-            res = errors(make_model("custom", sigma=rows), alpha=point[alpha], lam=point[lam], d=3, dps=dps)
+            res = equivalents(make_model("custom", sigma=rows), alpha=point[alpha], lam=point[lam], d=3, dps=dps)
             return getattr(res, which)
 
         return f
 
     def ref(which):
         def f(point):
-            from derivations.kappa import _independent_kappa
 
             Sig = sigma_matrix(point)
             a = sp.Rational(point[alpha].numerator, point[alpha].denominator)

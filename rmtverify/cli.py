@@ -195,10 +195,10 @@ def _cache(args):
 
 
 def cmd_theory(args) -> int:
-    from rmtverify.theory.equivalents import errors
+    from rmtverify.theory.equivalents import equivalents
 
     model = _build_model(args)
-    res = errors(model, args.alpha, args.lam, d=args.d, dps=None if args.double else (args.dps or 30))
+    res = equivalents(model, args.alpha, args.lam, d=args.d, dps=None if args.double else (args.dps or 30))
     out = res.as_dict()
     if args.json:
         print(json.dumps(out))

@@ -9,7 +9,7 @@ import pytest
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 ISO = ("theory", "isotropic")
 AR1 = ("theory", "ar1")
@@ -205,7 +205,7 @@ def test_good_input_at_process_level(cli_process):
 )
 def test_api_bad_input(kwargs, param):
     with pytest.raises(InputError) as exc:
-        errors(make_model("isotropic"), **kwargs)
+        equivalents(make_model("isotropic"), **kwargs)
     assert exc.value.parameter == param
     assert str(exc.value).startswith(f"{param}: ")
 

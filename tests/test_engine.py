@@ -14,7 +14,8 @@ from rmtverify.models import make_model
 from rmtverify.core.params import INF
 from rmtverify.core.precision import deliver
 from rmtverify.montecarlo.engine import errors_from_gram, sample_observables, seed_sequence, spike_observables, ssr_eigenvalues
-from rmtverify.theory.equivalents import TheoryResult, _errors_in, errors, solve_kappa
+from rmtverify.theory.equivalents import TheoryResult, equivalents, equivalents_in
+from rmtverify.theory.kappa import solve_kappa
 
 
 def _custom():
@@ -112,11 +113,11 @@ def test_spike_observables_against_dense_eigendecompositions(d, theta):
 @pytest.mark.parametrize("model", [make_model("ar1", rho="0.7"), make_model("spiked", theta=4, spike="flat"), make_model("isotropic")], ids=["ar1", "spiked", "isotropic"])
 @pytest.mark.parametrize("alpha,lam", [("2", "0.1"), ("0.5", "0.2"), ("3", "0.001"), ("0.5", "0")])
 def test_warm_started_theory_equals_the_cold_solve(model, alpha, lam):
-    """errors() starts Newton from lower-precision roots; the delivered digits are those of the cold solve."""
+    """equivalents() starts Newton from lower-precision roots; the delivered digits are those of the cold solve."""
     d = model.check_d(None)
-    ctx, cold = deliver(lambda c: _errors_in(model, Fraction(alpha), Fraction(lam), d, c), 50, "cold")
+    ctx, cold = deliver(lambda c: equivalents_in(model, Fraction(alpha), Fraction(lam), d, c), 50, "cold")
     cold_res = TheoryResult(model.describe(), d, Fraction(alpha), Fraction(lam), 50, ctx, **cold, limit=model.limit_description() if d == INF else None)
-    assert errors(model, alpha, lam, d=None, dps=50).as_dict() == cold_res.as_dict()
+    assert equivalents(model, alpha, lam, d=None, dps=50).as_dict() == cold_res.as_dict()
 
 
 def test_warm_start_takes_fewer_iterations():

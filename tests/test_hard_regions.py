@@ -15,7 +15,7 @@ import pytest
 from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.models import make_model
 from rmtverify.theory.spectrum import spectral_law
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 
 def _ctx(dps):
@@ -43,7 +43,7 @@ def _digits(ctx, x, ref):
 )
 def test_isotropic_hard_regions_match_the_closed_form_to_every_digit(alpha, lam):
     """Near α = 1 with λ → 0 the κ equation cancels to ~16 bits; the solver must still deliver 50 digits."""
-    r = errors(make_model("isotropic"), alpha, lam, dps=50)
+    r = equivalents(make_model("isotropic"), alpha, lam, dps=50)
     ctx = _ctx(120)
     kappa, e_gen = _iso_closed(ctx, alpha, lam)
     d = r.as_dict()
@@ -53,13 +53,13 @@ def test_isotropic_hard_regions_match_the_closed_form_to_every_digit(alpha, lam)
 
 def test_near_alpha_one_errors_are_large_but_finite():
     # E_gen ≈ 5e4 at α = 1 ± 1e-6, λ = 1e-10: the two sides of α = 1 agree to ~6 digits, not 50
-    lo = errors(make_model("isotropic"), "0.999999", "1e-10", dps=30).float("e_gen")
-    hi = errors(make_model("isotropic"), "1.000001", "1e-10", dps=30).float("e_gen")
+    lo = equivalents(make_model("isotropic"), "0.999999", "1e-10", dps=30).float("e_gen")
+    hi = equivalents(make_model("isotropic"), "1.000001", "1e-10", dps=30).float("e_gen")
     assert 4.9e4 < lo < 5.1e4 and 4.9e4 < hi < 5.1e4 and lo != hi
 
 
 def test_dps_1000():
-    r = errors(make_model("isotropic"), "0.7", "0.3", dps=1000)
+    r = equivalents(make_model("isotropic"), "0.7", "0.3", dps=1000)
     ctx = _ctx(1100)
     kappa, e_gen = _iso_closed(ctx, "0.7", "0.3")
     assert _digits(ctx, r.as_dict()["e_gen"], e_gen) >= 998
@@ -70,11 +70,11 @@ def test_dps_1000():
 @pytest.mark.parametrize("alpha,lam", [("2", "0.1"), ("0.5", "0.001")])
 def test_ar1_near_unit_correlation_matches_a_large_circulant(rho, alpha, lam):
     """Correlation length ℓ ≈ 1000: the periodic AR(1) at d = 20000 ≫ ℓ is within e^{-20} of d = ∞."""
-    lim = errors(make_model("ar1", rho=rho), alpha, lam, dps=30).float("e_gen")
-    big = errors(make_model("ar1", rho=rho, boundary="circulant"), alpha, lam, d=20000, dps=None).float("e_gen")
+    lim = equivalents(make_model("ar1", rho=rho), alpha, lam, dps=30).float("e_gen")
+    big = equivalents(make_model("ar1", rho=rho, boundary="circulant"), alpha, lam, d=20000, dps=None).float("e_gen")
     assert abs(big - lim) <= 1e-11 * lim, (lim, big)
     # and ρ → −ρ leaves the spectrum of Σ, hence every error, unchanged
-    other = errors(make_model("ar1", rho=str(-Fraction(rho))), alpha, lam, dps=30).float("e_gen")
+    other = equivalents(make_model("ar1", rho=str(-Fraction(rho))), alpha, lam, dps=30).float("e_gen")
     assert abs(other - lim) <= 1e-25 * lim
 
 

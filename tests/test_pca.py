@@ -13,7 +13,7 @@ from rmtverify.cli import main
 from rmtverify.montecarlo.pca_kernels import pca_samples, population_pca
 from rmtverify.models import make_model
 from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 
 @pytest.mark.parametrize("rho", ["0.5", "0.8", "0.95"])
@@ -33,7 +33,7 @@ def test_optimal_ridge_is_a_minimum_and_infinite_for_isotropic():
     model = make_model("ar1", rho="0.7")
     r = optimal_ridge(model, "2", dps=25).as_dict()
     lam = Fraction(r["lam_opt"])
-    e = lambda l: errors(model, "2", l, dps=25).float("e_gen")  # noqa: E731
+    e = lambda l: equivalents(model, "2", l, dps=25).float("e_gen")  # noqa: E731
     assert abs(e(lam) - float(r["e_gen"])) < 1e-15
     assert e(lam * Fraction(11, 10)) > e(lam) and e(lam * Fraction(9, 10)) > e(lam)
     iso = optimal_ridge(make_model("isotropic"), "2", dps=20).as_dict()

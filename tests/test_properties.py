@@ -6,14 +6,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rmtverify.montecarlo.estimators import MaskedSSR
 from rmtverify.models import make_model
 from rmtverify.core.params import PARAMETERS
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,8 +53,8 @@ def _model(kind, rho):
 @given(kind=st.sampled_from(["isotropic", "ar1"]), rho=typical("rho"), alpha=typical("alpha"), lam=typical("lam", lo_pad=Fraction(0)), factor=st.fractions(Fraction(11, 10), Fraction(10), max_denominator=100))
 def test_kappa_increases_with_lambda_and_egen_stays_above_the_floor(kind, rho, alpha, lam, factor):
     model = _model(kind, rho)
-    a = errors(model, alpha, lam, dps=20)
-    b = errors(model, alpha, lam * factor, dps=20)
+    a = equivalents(model, alpha, lam, dps=20)
+    b = equivalents(model, alpha, lam * factor, dps=20)
     assert b.kappa > a.kappa
     assert a.dkappa_dlam > 0
     floor = 1.0 if kind == "isotropic" else float((1 - rho**2) / (1 + rho**2))
@@ -73,9 +72,9 @@ def test_isotropic_closed_form_solve_and_finite_d_agree(alpha, lam):
 
     ctx = context(40)
     closed = bind("isotropic.e_gen", ctx)(ctx.mpf(alpha.numerator) / alpha.denominator, ctx.mpf(lam.numerator) / lam.denominator)
-    solved = errors(make_model("isotropic"), alpha, lam, dps=30).e_gen
+    solved = equivalents(make_model("isotropic"), alpha, lam, dps=30).e_gen
     assert abs(solved - closed) <= ctx.mpf(10) ** -29 * closed
-    finite = errors(make_model("isotropic"), alpha, lam, d=64, dps=None).float("e_gen")
+    finite = equivalents(make_model("isotropic"), alpha, lam, d=64, dps=None).float("e_gen")
     assert abs(finite - float(closed)) <= 1e-12 * float(closed)
     del mpmath
 
@@ -84,6 +83,6 @@ def test_isotropic_closed_form_solve_and_finite_d_agree(alpha, lam):
 @given(rho=typical("rho", lo_pad=Fraction(2, 10), hi_pad=Fraction(2, 10)), alpha=typical("alpha"), lam=st.fractions(Fraction(1, 20), Fraction(5), max_denominator=100))
 def test_ar1_limit_agrees_with_a_large_circulant(rho, alpha, lam):
     """The d = ∞ closed form and the exact periodic AR(1) at d = 8192 (double precision) agree to O(e^{-d/ℓ})."""
-    lim = errors(make_model("ar1", rho=rho), alpha, lam, dps=20).float("e_gen")
-    big = errors(make_model("ar1", rho=rho, boundary="circulant"), alpha, lam, d=8192, dps=None).float("e_gen")
+    lim = equivalents(make_model("ar1", rho=rho), alpha, lam, dps=20).float("e_gen")
+    big = equivalents(make_model("ar1", rho=rho, boundary="circulant"), alpha, lam, d=8192, dps=None).float("e_gen")
     assert abs(big - lim) <= 1e-9 * lim

@@ -14,7 +14,7 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import OBSERVABLES, sample_size, simulate
 from rmtverify.core.storage import SampleCache, default_cache_dir
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 
 def test_cache_env_points_at_a_test_directory(isolated_sample_cache):
@@ -175,7 +175,7 @@ def test_simulation_agrees_with_finite_d_theory(tmp_path, name, opts, alpha, lam
     sim = simulate(model, alpha, [lam], d, seeds=16, root_seed=7)
     assert sim.n == sample_size(Fraction(alpha), d) and sim.k == 16
     # the theory at the α the sample has, n/d; finite-d corrections to it are O(1/d) with |c| < 1 here
-    theory = errors(model, Fraction(sim.n, d), lam, d=d, dps=None)
+    theory = equivalents(model, Fraction(sim.n, d), lam, d=d, dps=None)
     for obs in OBSERVABLES:
         mean, se = sim.mean(obs)[0], sim.se(obs)[0]
         th = theory.float(obs)

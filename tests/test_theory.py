@@ -18,7 +18,7 @@ import scipy.optimize
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
 from rmtverify.core.precision import decimal
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 
 KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
 
@@ -77,18 +77,18 @@ def test_cli_isotropic_50_digits_match_closed_form(cli):
 
 @pytest.mark.parametrize("alpha,lam", [("3", "0.001"), ("1", "0.2"), ("0.1", "7")])
 def test_api_isotropic_50_digits_match_closed_form(alpha, lam):
-    res = errors(make_model("isotropic"), alpha, lam, dps=50).as_dict()
+    res = equivalents(make_model("isotropic"), alpha, lam, dps=50).as_dict()
     ctx, ref = isotropic_reference(Fraction(alpha), Fraction(lam))
     for key in KEYS:
         assert agreeing_digits(ctx, res[key], ref[key]) >= 45, (key, res[key])
 
 
 def test_result_strings_carry_the_requested_digits():
-    res = errors(make_model("isotropic"), "0.5", "0.05", dps=50).as_dict()
+    res = equivalents(make_model("isotropic"), "0.5", "0.05", dps=50).as_dict()
     for key in KEYS:
         mantissa = res[key].split("e")[0].replace("-", "").replace(".", "").lstrip("0")
         assert len(mantissa) == 50, (key, res[key])
-    dbl = errors(make_model("isotropic"), "0.5", "0.05", dps=None)
+    dbl = equivalents(make_model("isotropic"), "0.5", "0.05", dps=None)
     assert dbl.as_dict()["dps"] == "double"
     ctx, ref = isotropic_reference(Fraction(1, 2), Fraction(1, 20))
     for key in KEYS:
@@ -137,7 +137,7 @@ def test_cli_ar1_limit_matches_quadrature(cli, rho, alpha, lam):
 def test_ar1_population_limit(rho):
     """α → ∞ then λ → 0: E_gen → 1/τ(0) = (1−ρ²)/(1+ρ²); ridgeless OLS adds the factor α/(α−1)."""
     alpha, lam = Fraction(10**8), Fraction(1, 10**12)
-    res = errors(make_model("ar1", rho=rho), alpha, lam, dps=30)
+    res = equivalents(make_model("ar1", rho=rho), alpha, lam, dps=30)
     ctx = local_ctx(40)
     r, a = exact(ctx, rho), exact(ctx, alpha)
     floor = (1 - r**2) / (1 + r**2)
@@ -153,11 +153,11 @@ def test_ar1_population_limit(rho):
 
 def test_circulant_ar1_converges_to_limit_faster_than_any_power():
     model = make_model("ar1", rho="0.6", boundary="circulant")
-    limit = errors(model, "0.5", "0.1", d="inf", dps=40)
+    limit = equivalents(model, "0.5", "0.1", d="inf", dps=40)
     ctx = local_ctx(40)
     gaps = {}
     for d in (16, 32, 64):
-        fd = errors(model, "0.5", "0.1", d=d, dps=40)
+        fd = equivalents(model, "0.5", "0.1", d=d, dps=40)
         gaps[d] = abs(ctx.mpf(fd.as_dict()["e_gen"]) - ctx.mpf(limit.as_dict()["e_gen"]))
     # 1/d would only halve the gap per doubling; the periodic model converges geometrically
     assert gaps[16] > 0
@@ -169,10 +169,10 @@ def test_circulant_ar1_converges_to_limit_faster_than_any_power():
 def test_toeplitz_ar1_differs_from_limit_by_order_one_over_d():
     model = make_model("ar1", rho="0.6")
     for key in ("e_gen", "kappa"):
-        limit = errors(model, "0.5", "0.1", d="inf", dps=30)
+        limit = equivalents(model, "0.5", "0.1", d="inf", dps=30)
         scaled = []
         for d in (256, 512, 1024):
-            fd = errors(model, "0.5", "0.1", d=d, dps=None)
+            fd = equivalents(model, "0.5", "0.1", d=d, dps=None)
             scaled.append(d * (fd.float(key) - limit.float(key)))
         assert all(s > 0.05 for s in scaled), scaled  # a real O(1/d) boundary effect, not rounding
         assert max(scaled) / min(scaled) < 1.10, scaled
@@ -207,8 +207,8 @@ def _finite_d_models(tmp_path):
 def test_double_path_agrees_with_mp_path(tmp_path, alpha, lam):
     for name, opts, d in _finite_d_models(tmp_path):
         model = make_model(name, **opts)
-        dbl = errors(model, alpha, lam, d=d, dps=None)
-        mp = errors(model, alpha, lam, d=d, dps=30)
+        dbl = equivalents(model, alpha, lam, d=d, dps=None)
+        mp = equivalents(model, alpha, lam, d=d, dps=30)
         for key in KEYS + ("dkappa_dlam",):
             a, b = dbl.float(key), float(getattr(mp, key))
             if b == 0:
@@ -249,7 +249,7 @@ def test_custom_model_matches_dense_computation(tmp_path, alpha, lam):
     model = make_model("custom", sigma=str(tmp_path / "s.npy"))
     ref = dense_theory(sigma, alpha, lam)
     for dps in (None, 30):
-        res = errors(model, alpha, lam, dps=dps)
+        res = equivalents(model, alpha, lam, dps=dps)
         assert res.d == d
         for key in KEYS:
             if ref[key] == 0:
@@ -275,7 +275,7 @@ def test_structured_models_match_dense_computation_on_their_sigma(name, opts):
     for d in (3, 24):
         for alpha, lam in ((0.5, 0.1), (2.0, 0.01), (2.0, 0.0), (0.5, 0.0)):
             ref = dense_theory(model.sigma(d), alpha, lam)
-            res = errors(model, alpha, lam, d=d, dps=None)
+            res = equivalents(model, alpha, lam, d=d, dps=None)
             for key in KEYS:
                 if ref[key] == 0:
                     assert res.float(key) == 0
@@ -288,7 +288,7 @@ def test_custom_exact_rows_at_high_precision():
     spectrum = [Fraction(1, 2), Fraction(2), Fraction(5)]
     rows = [[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)]
     alpha, lam = Fraction(3, 2), Fraction(1, 10)
-    res = errors(make_model("custom", sigma=rows), alpha, lam, dps=40).as_dict()
+    res = equivalents(make_model("custom", sigma=rows), alpha, lam, dps=40).as_dict()
     ctx = local_ctx(70)
     s = [exact(ctx, x) for x in spectrum]
     a, l = exact(ctx, alpha), exact(ctx, lam)
@@ -305,7 +305,7 @@ def test_custom_exact_rows_at_high_precision():
 
 
 def test_ridgeless_isotropic_alpha_2():
-    res = errors(make_model("isotropic"), 2, 0, dps=30).as_dict()
+    res = equivalents(make_model("isotropic"), 2, 0, dps=30).as_dict()
     ctx = local_ctx(30)
     assert ctx.mpf(res["kappa"]) == 0
     assert abs(ctx.mpf(res["e_gen"]) - 2) < ctx.mpf(10) ** -29
@@ -313,7 +313,7 @@ def test_ridgeless_isotropic_alpha_2():
 
 
 def test_ridgeless_isotropic_alpha_half():
-    res = errors(make_model("isotropic"), "0.5", 0, dps=30).as_dict()
+    res = equivalents(make_model("isotropic"), "0.5", 0, dps=30).as_dict()
     ctx = local_ctx(30)
     assert abs(ctx.mpf(res["kappa"]) - 1) < ctx.mpf(10) ** -29
     assert abs(ctx.mpf(res["e_gen"]) - 2) < ctx.mpf(10) ** -29
@@ -323,8 +323,8 @@ def test_ridgeless_isotropic_alpha_half():
 def test_ridgeless_is_the_limit_of_small_ridge():
     model = make_model("ar1", rho="0.5")
     for alpha in ("0.5", "2"):
-        zero = errors(model, alpha, 0, dps=30)
-        tiny = errors(model, alpha, Fraction(1, 10**20), dps=30)
+        zero = equivalents(model, alpha, 0, dps=30)
+        tiny = equivalents(model, alpha, Fraction(1, 10**20), dps=30)
         for key in KEYS:
             a, b = float(getattr(zero, key)), float(getattr(tiny, key))
             assert abs(a - b) <= 1e-15 * max(1.0, abs(b)), (alpha, key, a, b)
@@ -332,7 +332,7 @@ def test_ridgeless_is_the_limit_of_small_ridge():
 
 def test_ridgeless_at_alpha_one_is_refused():
     with pytest.raises(InputError) as exc:
-        errors(make_model("isotropic"), 1, 0)
+        equivalents(make_model("isotropic"), 1, 0)
     assert exc.value.parameter == "lam"
     assert "lam" in str(exc.value)
 
@@ -344,7 +344,7 @@ def test_kappa_increases_with_lambda_and_exceeds_it():
     model = make_model("ar1", rho="0.7")
     lams = [Fraction(1, 1000), Fraction(1, 100), Fraction(1, 10), Fraction(1), Fraction(10)]
     for alpha in ("0.4", "3"):
-        kappas = [float(errors(model, alpha, lam, dps=20).kappa) for lam in lams]
+        kappas = [float(equivalents(model, alpha, lam, dps=20).kappa) for lam in lams]
         assert all(k2 > k1 for k1, k2 in zip(kappas, kappas[1:])), kappas
         assert all(k >= float(lam) for k, lam in zip(kappas, lams)), kappas
 
@@ -358,10 +358,10 @@ def test_e_gen_never_below_population_floor(rho):
         for lam in ("0", "0.001", "0.1", "1"):
             if alpha == "1" and lam == "0":
                 continue
-            e_gen = errors(model, alpha, lam, dps=20).float("e_gen")
+            e_gen = equivalents(model, alpha, lam, dps=20).float("e_gen")
             assert e_gen > floor, (alpha, lam, e_gen, floor)
             # and E_train never exceeds E_gen (λ/κ ≤ 1)
-            assert errors(model, alpha, lam, dps=20).float("e_train") <= e_gen
+            assert equivalents(model, alpha, lam, dps=20).float("e_train") <= e_gen
 
 
 @pytest.mark.parametrize(
@@ -372,9 +372,9 @@ def test_dkappa_dlam_equals_finite_difference(name, opts, d):
     model = make_model(name, **opts)
     alpha, lam, h = Fraction(7, 10), Fraction(1, 5), Fraction(1, 10**12)
     ctx = local_ctx(40)
-    res = errors(model, alpha, lam, d=d, dps=40)
-    k_plus = ctx.mpf(errors(model, alpha, lam + h, d=d, dps=40).as_dict()["kappa"])
-    k_minus = ctx.mpf(errors(model, alpha, lam - h, d=d, dps=40).as_dict()["kappa"])
+    res = equivalents(model, alpha, lam, d=d, dps=40)
+    k_plus = ctx.mpf(equivalents(model, alpha, lam + h, d=d, dps=40).as_dict()["kappa"])
+    k_minus = ctx.mpf(equivalents(model, alpha, lam - h, d=d, dps=40).as_dict()["kappa"])
     fd = (k_plus - k_minus) / (2 * exact(ctx, h))  # error O(h²) ~ 1e-24, rounding ~ 1e-28
     analytic = ctx.mpf(res.as_dict()["dkappa_dlam"])
     assert abs(analytic / fd - 1) < ctx.mpf(10) ** -20
@@ -389,8 +389,8 @@ def test_dkappa_dlam_equals_finite_difference(name, opts, d):
 )
 def test_digits_are_delivered(name, opts, d):
     model = make_model(name, **opts)
-    r40 = errors(model, "0.7", "0.2", d=d, dps=40)
-    r60 = errors(model, "0.7", "0.2", d=d, dps=60)
+    r40 = equivalents(model, "0.7", "0.2", d=d, dps=40)
+    r60 = equivalents(model, "0.7", "0.2", d=d, dps=60)
     ctx = local_ctx(80)
     for key in ("e_gen", "kappa", "e_train"):
         s40 = r40.as_dict()[key]

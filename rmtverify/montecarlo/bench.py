@@ -136,19 +136,19 @@ def bench_theory(points: int = 16, repeats: int = 5) -> dict:
 
     from rmtverify.theory.bbp import threshold
     from rmtverify.models import make_model
-    from rmtverify.theory.equivalents import errors
+    from rmtverify.theory.equivalents import equivalents
 
     model = make_model("ar1", rho="0.7")
-    errors(model, "2", "0.1", d=None, dps=50)  # warm-up: derivations built, formulas lambdified
+    equivalents(model, "2", "0.1", d=None, dps=50)  # warm-up: derivations built, formulas lambdified
     alphas = ["0.5", "1.5", "2", "4"]
     lams = ["0.001", "0.05", "0.3", "2"]
     grid = [(a, l) for a in alphas for l in lams][:points]
     per_point = []
     for a, l in grid:
         t0 = time.perf_counter()
-        r = errors(model, a, l, d=None, dps=50)
+        r = equivalents(model, a, l, d=None, dps=50)
         per_point.append(time.perf_counter() - t0)
-    sample = errors(model, "2", "0.1", d=None, dps=50).as_dict()["e_gen"]
+    sample = equivalents(model, "2", "0.1", d=None, dps=50).as_dict()["e_gen"]
     threshold(alpha=2, dps=100)  # warm-up
     t_thr, thr = _median_time(lambda: threshold(alpha=2, dps=100), repeats)
     t_thr_ssr, thr_ssr = _median_time(lambda: threshold(alpha=2, lam="0.1", matrix="ssr", spike="flat", base="ar1", rho="0.5", dps=100), repeats)

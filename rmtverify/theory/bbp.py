@@ -35,7 +35,7 @@ from rmtverify.symbolic.formulas import Formulas
 from rmtverify.models import make_model
 from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import decimal, deliver, mpf
-from rmtverify.theory.equivalents import solve_kappa
+from rmtverify.theory.kappa import solve_kappa
 
 BASES = ("isotropic", "ar1")
 SPIKES = ("flat", "random", "e1")

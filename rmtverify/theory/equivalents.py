@@ -22,6 +22,7 @@ from fractions import Fraction
 import mpmath
 
 from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.theory.kappa import solve_kappa
 from rmtverify.symbolic.formulas import Formulas
 from rmtverify.models.base import CovarianceModel
 from rmtverify.core.params import INF, parse
@@ -69,60 +70,7 @@ class TheoryResult:
         return float(getattr(self, key))
 
 
-def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None, start=None):
-    """κ for exact α > 0, λ ≥ 0, in ``ctx``; raises SolverError with what it tried.
-
-    ``start``: an approximation of κ (from a lower precision) to start Newton's method from; the
-    root is the same (the bracket and the tolerance are this context's), only the iterations are
-    fewer. Without it Newton starts at the middle of the bracket.
-    """
-    F = formulas or Formulas(ctx)
-    G, dG = F("kappa.G"), F("kappa.dG")
-    a, l = mpf(ctx, alpha), mpf(ctx, lam)
-    if lam == 0:
-        if alpha > 1:
-            return ctx.mpf(0)  # ridgeless, n > d: κ = 0 (derivation isotropic, steps ridgeless-*)
-        if alpha == 1:
-            raise InputError("lam", "lam = 0 needs alpha != 1: at alpha = 1 the ridgeless errors diverge")
-    lo = l
-    hi = l + resolvent.mean_sigma / a
-    warm = start is not None and lo < ctx.mpf(start) < hi
-    x = ctx.mpf(start) if warm else (lo + hi) / 2
-    tol = ctx.mpf(2) ** (-(ctx.prec - 6))
-    max_iter = 100 + 2 * ctx.prec
-    g = None
-    for it in range(max_iter):
-        tau, tau_p = resolvent.trace(x)
-        g = G(x, l, a, tau)
-        # G is a sum of O(1) terms that cancel; near α = 1 with λ → 0 its rounding noise, divided by
-        # a small G', exceeds the step tolerance, so the iteration could wander inside the noise for
-        # ever. A G at the rounding level of its terms is a root to working precision: accept it
-        # (the two-precision check of ``deliver`` still certifies the delivered digits)
-        if abs(g) <= 16 * ctx.eps * (1 + abs(1 / a) + abs(x * tau / a) + abs(l / x)):
-            return x
-        if g < 0:
-            lo = x
-        else:
-            hi = x
-        dg = dG(x, l, a, tau, tau_p)
-        x_new = x - g / dg if dg > 0 else (lo + hi) / 2
-        # from a warm start the converged Newton step may land on the bracket's end it just moved:
-        # accept it (the closed bracket), instead of bisecting away from the root
-        if not (lo <= x_new <= hi if warm else lo < x_new < hi):
-            x_new = (lo + hi) / 2  # Newton left the bracket: bisect instead
-        step = abs(x_new - x)
-        x = x_new
-        if step <= tol * abs(x) or hi - lo <= tol * abs(x):
-            return x
-    raise SolverError(
-        "kappa fixed point",
-        f"Newton's method safeguarded by bisection on G(kappa) = 1 - (1/alpha)(1 - kappa tau) - lam/kappa, "
-        f"{max_iter} iterations at {ctx.prec} bits; last kappa = {ctx.nstr(x, 20)}, "
-        f"G = {ctx.nstr(g, 5) if g is not None else 'n/a'}, bracket [{ctx.nstr(lo, 20)}, {ctx.nstr(hi, 20)}]",
-    )
-
-
-def _errors_in(model: CovarianceModel, alpha, lam, d, ctx, start=None) -> dict:
+def equivalents_in(model: CovarianceModel, alpha, lam, d, ctx, start=None) -> dict:
     F = Formulas(ctx)
     res = model.resolvent(d, ctx)
     kappa = solve_kappa(res, alpha, lam, ctx, F, start=start)
@@ -160,7 +108,7 @@ def _kappa_double(model: CovarianceModel, alpha, lam, d):
         return None
 
 
-def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> TheoryResult:
+def equivalents(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> TheoryResult:
     """Deterministic equivalents of κ, df1/d, df2/d, E_gen, E_train (SPEC §2).
 
     ``d=None`` is the model's default (d = ∞ where the model has a limit);
@@ -171,7 +119,7 @@ def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> 
     d = model.check_d(d)
     limit = model.limit_description() if d == INF else None
     if dps is None:
-        vals = _errors_in(model, alpha, lam, d, mpmath.fp)
+        vals = equivalents_in(model, alpha, lam, d, mpmath.fp)
         return TheoryResult(model.describe(), d, alpha, lam, None, mpmath.fp, **vals, limit=limit)
     # Newton starts from κ in double precision, then each precision from the previous one's κ: the
     # iterations drop from tens to a few; both precisions still solve to their own tolerance and
@@ -179,7 +127,7 @@ def errors(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30) -> 
     hint = {"kappa": _kappa_double(model, alpha, lam, d)}
 
     def compute(c):
-        vals = _errors_in(model, alpha, lam, d, c, start=hint["kappa"])
+        vals = equivalents_in(model, alpha, lam, d, c, start=hint["kappa"])
         hint["kappa"] = vals["kappa"]
         return vals
 

@@ -33,7 +33,8 @@ from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.models import make_model
 from rmtverify.core.params import INF, _exact, choice, parse
 from rmtverify.core.precision import decimal, deliver, mpf
-from rmtverify.theory.equivalents import errors, solve_kappa
+from rmtverify.theory.equivalents import equivalents
+from rmtverify.theory.kappa import solve_kappa
 
 PCAS = ("population", "sample")
 METRICS = ("reconstruction", "masked")
@@ -152,7 +153,7 @@ def ssr_error(model, alpha, lam, dps: int | None = 30) -> tuple:
         r = optimal_ridge(model, alpha, dps)
         d = r.as_dict()
         return d["e_gen"], d["lam_opt"], r
-    res = errors(make_model(_base(model).name, **({"rho": _base(model).rho} if _base(model).name == "ar1" else {})), alpha, lam, d=INF, dps=dps)
+    res = equivalents(make_model(_base(model).name, **({"rho": _base(model).rho} if _base(model).name == "ar1" else {})), alpha, lam, d=INF, dps=dps)
     return res.as_dict()["e_gen"], str(res.lam), None
 
 

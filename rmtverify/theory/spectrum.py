@@ -37,7 +37,7 @@ from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.models.base import CovarianceModel
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import context, decimal, mpf
-from rmtverify.theory.equivalents import solve_kappa
+from rmtverify.theory.kappa import solve_kappa
 
 #: continuation stages from Im w = Y0 down to the target
 PATH_STAGES = 40

@@ -18,7 +18,7 @@ from rmtverify.models import make_model
 from rmtverify.core.params import INF
 from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
 from rmtverify.montecarlo.engine import OBSERVABLES, SAMPLER, simulate_ladder
-from rmtverify.theory.equivalents import errors as theory_errors
+from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.verdict import Criteria, combine, judge
 from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
@@ -74,10 +74,10 @@ class Errors(Claim):
         statuses = []
         for cfg in CONFIGS:
             model = make_model(cfg.model, **cfg.options)
-            limit = theory_errors(model, cfg.alpha, cfg.lam, d=INF, dps=LIMIT_DPS) if model.has_limit else None
+            limit = equivalents(model, cfg.alpha, cfg.lam, d=INF, dps=LIMIT_DPS) if model.has_limit else None
             sims = simulate_ladder(model, cfg.alpha, [cfg.lam], ladder, seeds, options.seed, options.cache, config_key=f"{self.name}|{cfg.name}", quiet=options.quiet, executor=options.executor)
             # the theory at the α the sample actually has, n/d
-            theory = [theory_errors(model, Fraction(sim.n, sim.d), cfg.lam, d=sim.d, dps=None) for sim in sims]
+            theory = [equivalents(model, Fraction(sim.n, sim.d), cfg.lam, d=sim.d, dps=None) for sim in sims]
             cfg_result = {"config": cfg.name, "model": model.describe(), "alpha": str(cfg.alpha), "lam": str(cfg.lam), "observables": {}}
             if limit is not None:
                 cfg_result["theory_inf"] = {k: v for k, v in limit.as_dict().items() if k in ("kappa", "df1", "df2", "e_gen", "e_train")}

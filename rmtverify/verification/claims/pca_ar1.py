@@ -28,7 +28,7 @@ from rmtverify.montecarlo.engine import SAMPLER
 from rmtverify.models import make_model
 from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
 from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
 from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
@@ -115,7 +115,7 @@ class PcaAR1(Claim):
                     n, v = pca_samples(model, alpha, lam, sample_fracs, d, seeds, options.seed, options.cache, f"{self.name}|{rho}|{alpha}", options.quiet)
                     mc[d] = (n, v, population_pca(model, d, pop_fracs))
                 # sub-tests: SSR E_gen against theory (finite d and d = ∞)
-                th_d = np.array([errors(model, Fraction(mc[d][0], d), lam, d=d, dps=None).float("e_gen") * factor for d in ladder])
+                th_d = np.array([equivalents(model, Fraction(mc[d][0], d), lam, d=d, dps=None).float("e_gen") * factor for d in ladder])
                 ssr_mean = np.array([np.mean(mc[d][1]["e_ssr"]) for d in ladder])
                 ssr_se = np.array([np.std(mc[d][1]["e_ssr"], ddof=1) / np.sqrt(seeds) for d in ladder])
                 v_ssr = judge(ladder, ssr_mean, ssr_se, th_d, e_ssr, Criteria(beta0=1.0, resolution=0.02))

@@ -27,7 +27,7 @@ from rmtverify.montecarlo.engine import SAMPLER
 from rmtverify.models import make_model
 from rmtverify.core.params import INF
 from rmtverify.reports.markdown import fixed_layout, markdown_table, record_markdown, run_record, save_figure
-from rmtverify.theory.equivalents import errors
+from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.verdict import FAIL, INCONCLUSIVE, PASS, Criteria, combine, judge
 from rmtverify.verification.claims.base import Claim, ClaimOutcome, RunOptions
 
@@ -69,7 +69,7 @@ class PcaSpiked(Claim):
         statuses, rows, grid = [], [], []
         for alpha in ALPHAS:
             for lam in LAMS:
-                iso = errors(make_model("isotropic"), alpha, lam, d=INF, dps=30)
+                iso = equivalents(make_model("isotropic"), alpha, lam, d=INF, dps=30)
                 margin_inf = float(iso.as_dict()["e_gen"]) * factor - 1.0
                 for theta in THETAS:
                     model = make_model("spiked", theta=theta, spike="flat")
@@ -80,13 +80,13 @@ class PcaSpiked(Claim):
                         per_d[dd] = (nn, vv)
                     mean = np.array([np.mean(per_d[dd][1]["e_ssr"]) for dd in ladder])
                     se = np.array([np.std(per_d[dd][1]["e_ssr"], ddof=1) / np.sqrt(seeds) for dd in ladder])
-                    th = np.array([errors(model, Fraction(per_d[dd][0], dd), lam, d=dd, dps=None).float("e_gen") * factor for dd in ladder])
+                    th = np.array([equivalents(model, Fraction(per_d[dd][0], dd), lam, d=dd, dps=None).float("e_gen") * factor for dd in ladder])
                     v_ssr = judge(ladder, mean, se, th, float(iso.as_dict()["e_gen"]) * factor, Criteria(beta0=1.0, resolution=0.02))
                     statuses.append(v_ssr.status)
                     d = ladder[-1]
                     n, v = per_d[d]
                     pop = population_pca(model, d, [1 / d])
-                    th_ssr = errors(model, Fraction(n, d), lam, d=d, dps=None).float("e_gen") * factor
+                    th_ssr = equivalents(model, Fraction(n, d), lam, d=d, dps=None).float("e_gen") * factor
                     th_pop = pop["recon"][0]
                     th_ppca = pop["masked"][0]
                     entry = {"theta": str(theta), "alpha": str(alpha), "lam": str(lam), "d": d, "margin_d_inf": margin_inf, "margin_theory_d": {"population_recon": th_ssr - th_pop, "population_masked": th_ssr - th_ppca}, "ssr_verdict": v_ssr.as_dict(), "tests": {}}
