@@ -1,4 +1,4 @@
-"""Derivations: every closed form rmtverify uses, derived and re-checked in SymPy.
+"""Derivations: every closed form the library uses, derived and re-checked in SymPy.
 
 Each module builds one :class:`~derivations.framework.Derivation`: readable
 top to bottom like an appendix (assumptions, steps, result), each step a SymPy

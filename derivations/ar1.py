@@ -20,10 +20,11 @@ is the bulk diagonal of Σ^{-1}. The population limit of E_gen (α → ∞, then
 λ → 0) is 1/τ(0) = (1−ρ²)/(1+ρ²).
 """
 
+import mpmath
 import sympy as sp
 
 from derivations import get
-from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.framework import Derivation, Result, Step, mp_lambdify
 from derivations.symbols import alpha, kappa, lam, m, m_p, omega, rho, z
 
 Delta = sp.Symbol("Delta", positive=True)
@@ -257,9 +258,11 @@ def build() -> Derivation:
     ]
 
     results = {
-        "tau_left": Result(tau_left, (kl, rho), "τ(κ) for real κ < −f_max"),
-        "tau_left_p": Result(sp.diff(tau_left, kl), (kl, rho), "τ'(κ) for real κ < −f_max"),
-        "tau_left_pp": Result(sp.diff(tau_left, kl, 2), (kl, rho), "τ''(κ) for real κ < −f_max"),
+        # left of the spectrum the library evaluates τ through derivation bbp's q_ar1 (built from tau_left);
+        # these closed forms are kept as the references checked against quadrature (tau-left-quadrature)
+        "tau_left": Result(tau_left, (kl, rho), "τ(κ) for real κ < −f_max", reference_only=True),
+        "tau_left_p": Result(sp.diff(tau_left, kl), (kl, rho), "τ'(κ) for real κ < −f_max", reference_only=True),
+        "tau_left_pp": Result(sp.diff(tau_left, kl, 2), (kl, rho), "τ''(κ) for real κ < −f_max", reference_only=True),
         "f_max": Result((1 + sp.Abs(rho)) / (1 - sp.Abs(rho)), (rho,), "top of the symbol"),
         "f_zero": Result((1 + rho) / (1 - rho), (rho,), "f(0): the eigenvalue of the flat direction"),
         "tau_c": Result(tau_c, (kc, rho), "τ(κ) for complex κ, stable form, product branch"),
@@ -289,7 +292,6 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(f, tau_expr),
         references=("Grenander & Szegő (1958)",),
     )
 
@@ -403,10 +405,8 @@ def _numeric_two_forms(a, b, kc):
 
 def _numeric_quadrature(f, tau_expr):
     def check(point, ctx):
-        from rmtverify.symbolic.formulas import bind
-
         r, k = _mp(ctx, point[rho]), _mp(ctx, point[kappa])
-        g = bind("ar1.symbol", ctx)
+        g = mp_lambdify((omega, rho), f, ctx)  # this derivation's symbol f(ω), evaluated in ctx
         quad = ctx.quad(lambda w: 1 / (g(w, r) + k), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
         closed = sp.N(tau_expr.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kappa: sp.Rational(point[kappa].numerator, point[kappa].denominator)}), 70)
         return quad, ctx.mpf(str(closed))
@@ -416,105 +416,57 @@ def _numeric_quadrature(f, tau_expr):
 
 def _numeric_szego(tau_expr):
     def check(point, ctx):
-        import flint
-
         dd, centre = 261, 130
-        old = flint.ctx.prec
-        try:
-            flint.ctx.prec = 240
-            r = flint.arb(point[rho].numerator) / point[rho].denominator
-            k = flint.arb(point[kappa].numerator) / point[kappa].denominator
-            # (Σ + κI)^{-1} = (I + κT)^{-1} T with T = Σ^{-1} tridiagonal (step inverse-tridiagonal): the
-            # centre column solves a tridiagonal system, by elimination in O(d) ball operations
-            # (a dense 261 × 261 arb solve took 1.3 s per point)
-            s = 1 - r * r
-            t_diag = [1 / s if i in (0, dd - 1) else (1 + r * r) / s for i in range(dd)]
-            t_off = -r / s
-            diag = [1 + k * t for t in t_diag]
-            off = k * t_off  # (I + κT) off-diagonal, constant
-            rhs = [flint.arb(0)] * dd
-            rhs[centre - 1], rhs[centre], rhs[centre + 1] = t_off, t_diag[centre], t_off
-            c, y = [flint.arb(0)] * dd, [flint.arb(0)] * dd
-            piv = diag[0]
-            c[0], y[0] = off / piv, rhs[0] / piv
-            for i in range(1, dd):
-                piv = diag[i] - off * c[i - 1]
-                c[i] = off / piv
-                y[i] = (rhs[i] - off * y[i - 1]) / piv
-            x = y[dd - 1]
-            for i in range(dd - 2, centre - 1, -1):
-                x = y[i] - c[i] * x
-            man, exp = x.mid().man_exp()
-            value = ctx.mpf(int(man)) * ctx.mpf(2) ** int(exp)
-        finally:
-            flint.ctx.prec = old
+        # 80 digits for the elimination: (I + κT) is strictly diagonally dominant, so elimination without
+        # pivoting is stable and loses a few digits at most over the 261 rows
+        hp = mpmath.MPContext()
+        hp.dps = 80
+        r, k = _mp(hp, point[rho]), _mp(hp, point[kappa])
+        # (Σ + κI)^{-1} = (I + κT)^{-1} T with T = Σ^{-1} tridiagonal (step inverse-tridiagonal): the
+        # centre column solves a tridiagonal system, by elimination in O(d) operations
+        s = 1 - r * r
+        t_diag = [1 / s if i in (0, dd - 1) else (1 + r * r) / s for i in range(dd)]
+        t_off = -r / s
+        diag = [1 + k * t for t in t_diag]
+        off = k * t_off  # (I + κT) off-diagonal, constant
+        rhs = [hp.zero] * dd
+        rhs[centre - 1], rhs[centre], rhs[centre + 1] = t_off, t_diag[centre], t_off
+        c, y = [hp.zero] * dd, [hp.zero] * dd
+        piv = diag[0]
+        c[0], y[0] = off / piv, rhs[0] / piv
+        for i in range(1, dd):
+            piv = diag[i] - off * c[i - 1]
+            c[i] = off / piv
+            y[i] = (rhs[i] - off * y[i - 1]) / piv
+        x = y[dd - 1]
+        for i in range(dd - 2, centre - 1, -1):
+            x = y[i] - c[i] * x
+        value = ctx.mpf(x)
         closed = sp.N(tau_expr.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kappa: sp.Rational(point[kappa].numerator, point[kappa].denominator)}), 70)
         return value, ctx.mpf(str(closed))
 
     return check
 
 
-def _library_checks(f, tau_expr):
-    def lib_egen(point, dps):
-        from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import equivalents
+# ---- the independent side of a library check (the library's verification package pairs it with the
+# library's d = ∞ E_gen): quadratures of the symbol, written out here, and an mpmath root solve
 
-        return equivalents(make_model("ar1", rho=point[rho]), alpha=point[alpha], lam=point[lam], d=None, dps=dps).e_gen
 
-    def ref_egen(point):
-        """E_gen at d = ∞ from quadratures of the symbol and an independent root solve."""
-        import mpmath
+def reference_e_gen_quadrature(point):
+    """E_gen at d = ∞ from quadratures of the symbol and an independent root solve."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 65
+    r, a, lv = _mp(ctx, point[rho]), _mp(ctx, point[alpha]), _mp(ctx, point[lam])
 
-        ctx = mpmath.MPContext()
-        ctx.dps = 65
-        r, a, lv = _mp(ctx, point[rho]), _mp(ctx, point[alpha]), _mp(ctx, point[lam])
+    def mean(g):
+        # the AR(1) symbol written out in this context, independent of the library's lambdify
+        return ctx.quad(lambda w: g((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2)), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
 
-        def mean(g):
-            # the AR(1) symbol written out in this context, independent of the library's lambdify
-            return ctx.quad(lambda w: g((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2)), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
+    def F(k):
+        return k - lv - (k / a) * mean(lambda s: s / (s + k))
 
-        def F(k):
-            return k - lv - (k / a) * mean(lambda s: s / (s + k))
-
-        k = ctx.findroot(F, (lv, lv + 1 / a), solver="anderson")
-        df2 = mean(lambda s: (s / (s + k)) ** 2)
-        rsr = mean(lambda s: s / (s + k) ** 2)
-        rr = mean(lambda s: 1 / (s + k))
-        return (rsr / rr**2) / (1 - df2 / a)
-
-    def lib_toeplitz_diag(point, dps):
-        """Toeplitz finite-d diagonal (tridiagonal recurrence) against a dense solve in ball arithmetic."""
-        from rmtverify.models import make_model
-        from rmtverify.core.precision import working_context
-
-        ctx = working_context(dps)
-        model = make_model("ar1", rho=point[rho], boundary="toeplitz")
-        groups = model.resolvent(9, ctx).diagonal(_mp(ctx, point[kappa]))
-        return groups[2].m  # coordinate k = 3
-
-    def ref_toeplitz_diag(point):
-        import flint
-
-        import mpmath
-
-        ctx = mpmath.MPContext()
-        ctx.dps = 60
-        old = flint.ctx.prec
-        try:
-            flint.ctx.prec = 260
-            r = flint.arb(point[rho].numerator) / point[rho].denominator
-            k = flint.arb(point[kappa].numerator) / point[kappa].denominator
-            M = flint.arb_mat(9, 9, [r ** abs(i - j) + (k if i == j else 0) for i in range(9) for j in range(9)])
-            inv = M.inv()
-            man, exp = inv[2, 2].mid().man_exp()
-            return ctx.mpf(int(man)) * ctx.mpf(2) ** int(exp)
-        finally:
-            flint.ctx.prec = old
-
-    dom = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), alpha: (sp.Rational(1, 5), 8), lam: (sp.Rational(1, 100), 3)}
-    dom_k = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), kappa: (sp.Rational(1, 20), 5)}
-    return [
-        LibraryCheck("e-gen-d-inf-vs-quadrature", lib_egen, ref_egen, dom),
-        LibraryCheck("toeplitz-diagonal-vs-dense-inverse", lib_toeplitz_diag, ref_toeplitz_diag, dom_k),
-    ]
-
+    k = ctx.findroot(F, (lv, lv + 1 / a), solver="anderson")
+    df2 = mean(lambda s: (s / (s + k)) ** 2)
+    rsr = mean(lambda s: s / (s + k) ** 2)
+    rr = mean(lambda s: 1 / (s + k))
+    return (rsr / rr**2) / (1 - df2 / a)

@@ -37,11 +37,12 @@ threshold. The right eigenvector of Â is D^{1/2}u with u M's eigenvector,
 |u₁|² = −1/(D̄₁₁ h'(w)).
 """
 
+import mpmath
 import sympy as sp
 
 from derivations import get
-from derivations.framework import Derivation, LibraryCheck, Result, Step
-from derivations.symbols import alpha, ell, kappa, lam, theta, z
+from derivations.framework import Derivation, Result, Step
+from derivations.symbols import alpha, ell, kappa, lam, rho, theta, z
 
 mt = sp.Symbol("mt")  # m̃, the companion Stieltjes transform (negative above the bulk)
 t_atom = sp.Symbol("t", positive=True)  # an atom of H
@@ -234,7 +235,6 @@ def build() -> Derivation:
     ]
 
     # q_H and its m̃-derivatives for the two bases; q_v for eigen-spikes
-    rho = sp.Symbol("rho", real=True)
     ar1 = get("ar1").results
     kl = ar1["tau_left"].args[0]
     q_ar1 = ar1["tau_left"].expr.subs(kl, 1 / mt) / mt
@@ -303,10 +303,11 @@ def build() -> Derivation:
         "theta_c": Result(theta_c_expr, (mt, qv), "θ_c = −1/(m̃_c q_v(m̃_c))"),
         "overlap": Result(overlap_generic, (mt, z, theta, qv, qv_p, zp), "q_v z'/(zθ(m̃q_v)')"),
         "ssr_map": Result(phi, (s_eig, lam, kappa, c0), "φ(s) = 1 − λ/(κc₀(s+λ))"),
-        "theta_c_iso": Result(sp.sqrt(gamma), (alpha,), "θ_c = 1/√α"),
-        "location_iso": Result((1 + theta) * (1 + gamma / theta), (theta, alpha), "(1+θ)(1+γ/θ)"),
-        "overlap_iso": Result((1 - gamma / theta**2) / (1 + gamma / theta), (theta, alpha), "(1 − γ/θ²)/(1 + γ/θ)"),
-        "edge_iso": Result((1 + sp.sqrt(gamma)) ** 2, (alpha,), "(1 + √γ)²"),
+        # Σ₀ = I in closed form: the references the library's general root solves must agree with
+        "theta_c_iso": Result(sp.sqrt(gamma), (alpha,), "θ_c = 1/√α", reference_only=True),
+        "location_iso": Result((1 + theta) * (1 + gamma / theta), (theta, alpha), "(1+θ)(1+γ/θ)", reference_only=True),
+        "overlap_iso": Result((1 - gamma / theta**2) / (1 + gamma / theta), (theta, alpha), "(1 − γ/θ²)/(1 + γ/θ)", reference_only=True),
+        "edge_iso": Result((1 + sp.sqrt(gamma)) ** 2, (alpha,), "(1 + √γ)²", reference_only=True),
         "e1_h": Result(h_eps, (w, bb, theta, lam, kappa, eps), "h(w) for the e1 spike (ε: deliberate error)"),
         "e1_h_w": Result(sp.diff(h_eps, w), (w, bb, theta, lam, kappa, eps, sp.Symbol("b_w")), "∂h/∂w at fixed b"),
         "e1_theta_c": Result(theta_c_e1, (alpha, lam, kappa), "θ_c for Â with an e1 spike, isotropic base"),
@@ -340,7 +341,6 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(results),
         references=(
             "Baik, Ben Arous & Péché (2005)",
             "Baik & Silverstein (2006)",
@@ -390,93 +390,27 @@ def _sherman_morrison():
     return lhs, q / (1 + cc * q)
 
 
-def _library_checks(results):
-    def sub(point):
-        return {s: sp.Rational(v.numerator, v.denominator) for s, v in point.items()}
+# ---- the independent side of a library check (the library's verification package pairs it with the
+# library's threshold for a flat spike on AR(1)): ψ from a quadrature of the symbol, written out here
 
-    def lib_threshold(base, spike, matrix):
-        def f(point, dps):
-            from rmtverify.theory.bbp import threshold
 
-            kw = {"lam": point[lam]} if matrix == "ssr" else {}
-            return threshold(base=base, spike=spike, alpha=point[alpha], matrix=matrix, dps=dps, **kw).theta_c
+def reference_ar1_flat_threshold(point):
+    """Flat spike on AR(1): ℓ_c solves ψ'(ℓ) = 0 with ψ from a quadrature of the symbol; θ_c = ℓ_c − f(0)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    r = ctx.mpf(point[rho].numerator) / point[rho].denominator
+    a = ctx.mpf(point[alpha].numerator) / point[alpha].denominator
+    f = lambda om: (1 - r**2) / (1 - 2 * r * ctx.cos(om) + r**2)  # noqa: E731
+    fmax = (1 + abs(r)) / (1 - abs(r))
 
-        return f
+    def psi_p(l):
+        # ψ'(ℓ) = 1 − γ ∫ t²/(ℓ − t)² dH, the symbol's law by quadrature over ω
+        return 1 - (1 / a) * ctx.quad(lambda om: f(om) ** 2 / (l - f(om)) ** 2, [0, ctx.pi / 8, ctx.pi / 2, ctx.pi]) / ctx.pi
 
-    def ref_theta_iso(point):
-        return results["theta_c_iso"].expr.subs(sub(point))
-
-    def ref_theta_e1(point):
-        s = sub(point)
-        kap = get("isotropic").results["kappa"].expr.subs(s)
-        return results["e1_theta_c"].expr.subs({kappa: kap}).subs(s)
-
-    def lib_outlier(key):
-        def f(point, dps):
-            from rmtverify.theory.bbp import outlier
-
-            return getattr(outlier(theta=point[theta], alpha=point[alpha], dps=dps), key)
-
-        return f
-
-    def ref(key):
-        def f(point):
-            return results[key].expr.subs(sub(point))
-
-        return f
-
-    def lib_ssr_location(point, dps):
-        from rmtverify.theory.bbp import outlier
-
-        return outlier(theta=point[theta], alpha=point[alpha], lam=point[lam], matrix="ssr", dps=dps).location
-
-    def ref_ssr_location(point):
-        s = sub(point)
-        kap = get("isotropic").results["kappa"].expr.subs(s)
-        loc = results["location_iso"].expr.subs(s)
-        return results["ssr_map"].expr.subs({s_eig: loc, c0: 1 / (1 + kap), kappa: kap}).subs(s)
-
-    def lib_ar1_threshold(point, dps):
-        from rmtverify.theory.bbp import threshold
-
-        return threshold(base="ar1", rho=point[sp.Symbol("rho", real=True)], spike="flat", alpha=point[alpha], dps=dps).theta_c
-
-    def ref_ar1_threshold(point):
-        """Flat spike on AR(1): ℓ_c solves ψ'(ℓ) = 0 with ψ from a quadrature of the symbol; θ_c = ℓ_c − f(0)."""
-        import mpmath
-
-        ctx = mpmath.MPContext()
-        ctx.dps = 60
-        r = ctx.mpf(point[sp.Symbol("rho", real=True)].numerator) / point[sp.Symbol("rho", real=True)].denominator
-        a = ctx.mpf(point[alpha].numerator) / point[alpha].denominator
-        f = lambda om: (1 - r**2) / (1 - 2 * r * ctx.cos(om) + r**2)  # noqa: E731
-        fmax = (1 + abs(r)) / (1 - abs(r))
-
-        def psi_p(l):
-            # ψ'(ℓ) = 1 − γ ∫ t²/(ℓ − t)² dH, the symbol's law by quadrature over ω
-            return 1 - (1 / a) * ctx.quad(lambda om: f(om) ** 2 / (l - f(om)) ** 2, [0, ctx.pi / 8, ctx.pi / 2, ctx.pi]) / ctx.pi
-
-        lo, hi = fmax * (1 + ctx.mpf(10) ** -8), fmax * (1 + 4 / ctx.sqrt(a)) + 2
-        # the root in double precision (bracketed), then secant steps at 60 digits: 9 quadratures, not 25
-        fp = mpmath.fp
-        f_fp = lambda om: (1 - float(r) ** 2) / (1 - 2 * float(r) * fp.cos(om) + float(r) ** 2)  # noqa: E731
-        l_fp = fp.findroot(lambda l: 1 - fp.quad(lambda om: f_fp(om) ** 2 / (l - f_fp(om)) ** 2, [0, fp.pi / 8, fp.pi / 2, fp.pi]) / (float(a) * fp.pi), (float(lo), float(hi)), solver="anderson")
-        l_c = ctx.findroot(psi_p, (ctx.mpf(l_fp), ctx.mpf(l_fp) * (1 + ctx.mpf(10) ** -10)), solver="secant")
-        return l_c - (1 + r) / (1 - r)
-
-    dom = {alpha: (sp.Rational(1, 5), 8)}
-    dom_l = {alpha: (sp.Rational(1, 5), 8), lam: (sp.Rational(1, 100), 3)}
-    dom_e1 = {alpha: (sp.Rational(1, 10), sp.Rational(1, 4)), lam: (2, 5)}  # where θ_c^{SSR,e1} is finite
-    dom_t = {alpha: (sp.Rational(1, 5), 8), theta: (3, 10)}
-    dom_tl = {alpha: (sp.Rational(1, 5), 8), theta: (3, 10), lam: (sp.Rational(1, 100), 3)}
-    dom_ar = {alpha: (sp.Rational(1, 2), 8), sp.Symbol("rho", real=True): (sp.Rational(1, 10), sp.Rational(7, 10))}
-    return [
-        LibraryCheck("sample-threshold-root-vs-closed-form", lib_threshold("isotropic", "flat", "sample"), ref_theta_iso, dom),
-        LibraryCheck("ssr-threshold-delocalised-equals-sample", lib_threshold("isotropic", "random", "ssr"), ref_theta_iso, dom_l),
-        LibraryCheck("ssr-threshold-e1-vs-closed-form", lib_threshold("isotropic", "e1", "ssr"), ref_theta_e1, dom_e1),
-        LibraryCheck("sample-outlier-location", lib_outlier("location"), ref("location_iso"), dom_t),
-        LibraryCheck("sample-outlier-overlap", lib_outlier("overlap"), ref("overlap_iso"), dom_t),
-        LibraryCheck("sample-bulk-edge", lib_outlier("bulk_edge"), ref("edge_iso"), dom_t),
-        LibraryCheck("ssr-outlier-location", lib_ssr_location, ref_ssr_location, dom_tl),
-        LibraryCheck("ar1-flat-threshold-vs-quadrature-psi", lib_ar1_threshold, ref_ar1_threshold, dom_ar),
-    ]
+    lo, hi = fmax * (1 + ctx.mpf(10) ** -8), fmax * (1 + 4 / ctx.sqrt(a)) + 2
+    # the root in double precision (bracketed), then secant steps at 60 digits: 9 quadratures, not 25
+    fp = mpmath.fp
+    f_fp = lambda om: (1 - float(r) ** 2) / (1 - 2 * float(r) * fp.cos(om) + float(r) ** 2)  # noqa: E731
+    l_fp = fp.findroot(lambda l: 1 - fp.quad(lambda om: f_fp(om) ** 2 / (l - f_fp(om)) ** 2, [0, fp.pi / 8, fp.pi / 2, fp.pi]) / (float(a) * fp.pi), (float(lo), float(hi)), solver="anderson")
+    l_c = ctx.findroot(psi_p, (ctx.mpf(l_fp), ctx.mpf(l_fp) * (1 + ctx.mpf(10) ** -10)), solver="secant")
+    return l_c - (1 + r) / (1 - r)

@@ -8,19 +8,24 @@ lambdifies. Each step is checked
 (b) numerically: at three or more random rational points, at 50 digits, the
     residual must vanish to 45 digits relative to the size of the terms;
 
-and each derivation carries (c) library checks: the library function that
-evaluates a result, called at random rational points, must agree with the
-result evaluated independently by SymPy's ``evalf``.
+and (c) library checks, given to :func:`run` by the caller: the library
+function that evaluates a result, called at random rational points, must
+agree with an independent reference (SymPy's ``evalf`` of a result, a
+quadrature, a root solve).
 
-Nothing here imports the library at module level: the library imports the
-results, and the library checks import the library lazily.
+The package ``derivations`` imports only SymPy, mpmath, the standard library
+and itself, never the library: the library imports the results, and the
+library checks, which call the library, are defined on the library's side
+(its verification package) and handed to :func:`run`.
 """
 
 from __future__ import annotations
 
+import builtins
 import random
 import time
 import traceback
+import types
 import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -74,11 +79,16 @@ class Step:
 
 @dataclass
 class Result:
-    """An expression the library lambdifies, with its ordered argument list."""
+    """An expression the library lambdifies, with its ordered argument list.
+
+    ``reference_only=True``: a result kept as an independent reference for checks (closed forms the
+    library must agree with), not evaluated by the library.
+    """
 
     expr: sp.Expr
     args: tuple
     text: str = ""
+    reference_only: bool = field(default=False, kw_only=True)
 
 
 @dataclass
@@ -103,7 +113,6 @@ class Derivation:
     steps: list[Step]
     results: dict[str, Result]
     domain: dict[sp.Symbol, tuple]
-    library_checks: list[LibraryCheck] = field(default_factory=list)
     references: Sequence[str] = ()
 
     def step(self, name: str) -> Step:
@@ -160,8 +169,26 @@ def random_points(domain: Mapping[sp.Symbol, tuple], key: str, count: int = N_PO
     return points
 
 
-def _as_sympy(point):
+def as_sympy(point):
+    """A point (symbol -> Fraction) with SymPy rationals, for exact substitution."""
     return {s: sp.Rational(v.numerator, v.denominator) for s, v in point.items()}
+
+
+def mp_lambdify(args, expr, ctx):
+    """``expr`` as a function of ``args`` evaluated in the mpmath context ``ctx``.
+
+    SymPy's mpmath printer names ``cos``, ``sqrt``, ``pi``, ``mpf``…; each name is bound to ``ctx``'s
+    own attribute, so the function computes at ``ctx``'s precision (mpmath's global functions would
+    compute at the global 15 digits).
+    """
+    code = sp.lambdify(args, expr, modules="mpmath").__code__
+    namespace = {"__builtins__": builtins}
+    for ident in code.co_names:
+        if hasattr(ctx, ident):
+            namespace[ident] = getattr(ctx, ident)
+        elif not hasattr(builtins, ident):
+            raise RuntimeError(f"name {ident!r} of {sp.sstr(expr)[:80]} has no counterpart in {type(ctx).__name__}")
+    return types.FunctionType(code, namespace)
 
 
 def _residual_exprs(step: Step):
@@ -222,7 +249,7 @@ def check_numeric(step: Step, domain, key: str) -> tuple[bool, str]:
             err = abs(value - reference)
             scale = max(1, abs(reference))
         else:
-            subs = _as_sympy(point)
+            subs = as_sympy(point)
             err, scale = ctx.mpf(0), ctx.mpf(1)
             for r in _residual_exprs(step):
                 v = _evalf(r, subs, CHECK_DPS)
@@ -265,8 +292,12 @@ def _fmt_point(point):
     return "{" + ", ".join(f"{s}={v}" for s, v in point.items()) + "}"
 
 
-def run(derivation: Derivation, library: bool = True) -> DerivationReport:
-    """Run every check of one derivation; never raises for a failing check."""
+def run(derivation: Derivation, checks: Sequence[LibraryCheck] = ()) -> DerivationReport:
+    """Run every step check of one derivation, then the library ``checks``; never raises for a failing check.
+
+    The library checks come from the caller (the library's verification package): the derivations
+    do not know the library. Without them only the steps are checked.
+    """
     t0 = time.perf_counter()
     outcomes = []
     for step in derivation.steps:
@@ -281,12 +312,11 @@ def run(derivation: Derivation, library: bool = True) -> DerivationReport:
                 ok, detail = False, f"check raised {type(exc).__name__}: {exc}"
                 detail += " | " + traceback.format_exc(limit=2).splitlines()[-1]
             outcomes.append(CheckOutcome(kind, step.name, ok, detail, time.perf_counter() - t))
-    if library:
-        for chk in derivation.library_checks:
-            t = time.perf_counter()
-            try:
-                ok, detail = check_library(chk, derivation.domain, f"{derivation.name}/lib/{chk.name}")
-            except Exception as exc:
-                ok, detail = False, f"check raised {type(exc).__name__}: {exc}"
-            outcomes.append(CheckOutcome("library", chk.name, ok, detail, time.perf_counter() - t))
+    for chk in checks:
+        t = time.perf_counter()
+        try:
+            ok, detail = check_library(chk, derivation.domain, f"{derivation.name}/lib/{chk.name}")
+        except Exception as exc:
+            ok, detail = False, f"check raised {type(exc).__name__}: {exc}"
+        outcomes.append(CheckOutcome("library", chk.name, ok, detail, time.perf_counter() - t))
     return DerivationReport(derivation.name, derivation.title, outcomes, time.perf_counter() - t0)

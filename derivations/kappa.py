@@ -17,9 +17,10 @@ G(κ) = 1 − (1/α)(1 − κτ) − λ/κ, bracketed by [λ, λ + (tr Σ/d)/α]
 dκ/dλ = 1/(1 − df2/n).
 """
 
+import mpmath
 import sympy as sp
 
-from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.framework import Derivation, Result, Step
 from derivations.symbols import alpha, c, df1d, df2d, kappa, lam, n, sigma, tau, tau_p
 
 # a generic 3-point spectrum, for the steps that are not termwise
@@ -163,12 +164,15 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(),
         references=("Silverstein & Bai (1995)", "Bach (2024)", "Couillet & Liao (2022)"),
     )
 
 
-def _independent_kappa(spectrum, a, l, dps):
+# ---- independent references for the library checks (the library's verification package pairs them
+# with the library's κ solver): pure SymPy/mpmath, nothing shared with the library's code paths
+
+
+def independent_kappa(spectrum, a, l, dps):
     """κ as the root of the polynomial (F · Π(σ+κ)), found by SymPy, not by the library."""
     k = sp.Symbol("k")
     d = len(spectrum)
@@ -181,61 +185,27 @@ def _independent_kappa(spectrum, a, l, dps):
     return roots[0]
 
 
-def _library_checks():
-    from fractions import Fraction
+def reference_kappa(point):
+    """κ for the 3-point spectrum ``SPEC3`` of ``point`` (with α, λ), by :func:`independent_kappa`."""
+    spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in SPEC3]
+    a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+    lv = sp.Rational(point[lam].numerator, point[lam].denominator)
+    return independent_kappa(spectrum, a, lv, 50)
 
-    spectrum_syms = SPEC3
 
-    def lib_kappa(point, dps):
-        from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import equivalents
+def reference_dkappa_dlambda(point):
+    """dκ/dλ by a Richardson-extrapolated central difference of independent root solves."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 90
+    spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in SPEC3]
+    a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+    lv = sp.Rational(point[lam].numerator, point[lam].denominator)
 
-        spectrum = [point[s] for s in spectrum_syms]
-        model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
-        res = equivalents(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps)
-        return res.kappa
+    def kappa_at(x):
+        return ctx.mpf(str(independent_kappa(spectrum, a, x, 85)))
 
-    def ref_kappa(point):
-        spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in spectrum_syms]
-        a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
-        lv = sp.Rational(point[lam].numerator, point[lam].denominator)
-        return _independent_kappa(spectrum, a, lv, 50)
+    def central(h):
+        return (kappa_at(lv + h) - kappa_at(lv - h)) / (2 * ctx.mpf(h.p) / h.q)
 
-    def lib_dk(point, dps):
-        from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import equivalents
-
-        spectrum = [point[s] for s in spectrum_syms]
-        model = make_model("custom", sigma=[[spectrum[i] if i == j else Fraction(0) for j in range(3)] for i in range(3)])
-        return equivalents(model, alpha=point[alpha], lam=point[lam], d=3, dps=dps).dkappa_dlam
-
-    def ref_dk(point):
-        """dκ/dλ by a Richardson-extrapolated central difference of independent root solves."""
-        import mpmath
-
-        ctx = mpmath.MPContext()
-        ctx.dps = 90
-        spectrum = [sp.Rational(point[s].numerator, point[s].denominator) for s in spectrum_syms]
-        a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
-        lv = sp.Rational(point[lam].numerator, point[lam].denominator)
-
-        def kappa_at(x):
-            return ctx.mpf(str(_independent_kappa(spectrum, a, x, 85)))
-
-        def central(h):
-            return (kappa_at(lv + h) - kappa_at(lv - h)) / (2 * ctx.mpf(h.p) / h.q)
-
-        h = sp.Rational(1, 10**15)
-        return (4 * central(h / 2) - central(h)) / 3  # error O(h⁴)
-
-    dom = {
-        s1: (sp.Rational(1, 10), 10),
-        s2: (sp.Rational(1, 10), 10),
-        s3: (sp.Rational(1, 10), 10),
-        alpha: (sp.Rational(1, 5), 8),
-        lam: (sp.Rational(1, 100), 3),
-    }
-    return [
-        LibraryCheck("kappa-root", lib_kappa, ref_kappa, dom),
-        LibraryCheck("dkappa-dlambda", lib_dk, ref_dk, dom),
-    ]
+    h = sp.Rational(1, 10**15)
+    return (4 * central(h / 2) - central(h)) / 3  # error O(h⁴)

@@ -22,11 +22,12 @@ population floor (1−ρ²)/(1+ρ²) (derivation ar1), so
 φ*_∞ = (2/π) arctan(((1−|ρ|)/(1+|ρ|)) tan(πρ²/(1+ρ²))).
 """
 
+import mpmath
 import sympy as sp
 
 from derivations import get
-from derivations.framework import Derivation, LibraryCheck, Result, Step
-from derivations.symbols import alpha, lam, omega, phi, rho
+from derivations.framework import Derivation, Result, Step
+from derivations.symbols import omega, phi, rho
 
 E = sp.Symbol("E", positive=True)  # an SSR error level in (0, 1)
 r_abs = sp.Symbol("r", nonnegative=True)  # |ρ|
@@ -216,9 +217,11 @@ def build() -> Derivation:
     results = {
         "e_gen_kappa": Result(e_k, (ka, al, ta, tap), "E_gen(κ), constant diag R"),
         "e_gen_kappa_p": Result(de_k, (ka, al, ta, tap, tpp), "dE_gen/dκ"),
-        "ppca_a0": Result(a0, (phi, r_abs), "A₀"),
+        # A₀ enters the library through e_ppca_ar1; kept as the closed form of (1/π)∫₀^{πφ} dω/f (step ppca-a0)
+        "ppca_a0": Result(a0, (phi, r_abs), "A₀", reference_only=True),
         "e_ppca_ar1": Result(e_ppca, (phi, r_abs), "PPCA masked error, AR(1), population, d = ∞"),
-        "e_pca_iso": Result(1 - phi, (phi,), "population PCA error, Σ = I, d = ∞"),
+        # the library's population error for Σ = I must agree with this closed form
+        "e_pca_iso": Result(1 - phi, (phi,), "population PCA error, Σ = I, d = ∞", reference_only=True),
         "lp_weight": Result(lp, (s_x, al, m_re, m_im), "Ledoit–Péché u(s)ᵀΣu(s)"),
         "e_pca_ar1": Result(e_pca, (phi, r_abs), "E_pca(φ) for AR(1), population PCA, d = ∞"),
         "f_star": Result(f_star, (E, r_abs), "crossover fraction for an SSR error E"),
@@ -232,7 +235,6 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(f),
         references=("Grenander & Szegő (1958)",),
     )
 
@@ -279,52 +281,33 @@ def _numeric_quadrature(f, e_pca):
     return check
 
 
-def _library_checks(f):
-    def lib_error(point, dps):
-        from rmtverify.models import make_model
-        from rmtverify.theory.pca import population_error
+# ---- the independent side of the library checks (the library's verification package pairs them with
+# the library's population PCA error and crossover): quadratures of the symbol, written out here
 
-        model = make_model("ar1", rho=point[rho]) if point[rho] != 0 else make_model("isotropic")
-        return population_error(model, point[phi], dps=dps)
 
-    def ref_error(point):
-        import mpmath
+def reference_e_pca_quadrature(point):
+    """E_pca(φ) as the mean of the smallest eigenvalues of the symbol, by quadrature over its tail."""
+    ctx = mpmath.MPContext()
+    ctx.dps = 65
+    r = abs(ctx.mpf(point[rho].numerator) / point[rho].denominator)
+    p = ctx.mpf(point[phi].numerator) / point[phi].denominator
+    return ctx.quad(lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2), [ctx.pi * p, ctx.pi]) / ctx.pi
 
-        ctx = mpmath.MPContext()
-        ctx.dps = 65
-        r = abs(ctx.mpf(point[rho].numerator) / point[rho].denominator)
-        p = ctx.mpf(point[phi].numerator) / point[phi].denominator
-        # the mean of the smallest eigenvalues of the symbol, by quadrature over its tail
+
+def reference_crossover(point, e_ssr):
+    """φ* from a root solve of quadrature-based E_pca against the SSR error ``e_ssr``, at 65 digits.
+
+    ``e_ssr`` (a number or a decimal string) is the library's d = ∞ E_gen: the check then tests the
+    crossover root solve, not E_gen (which has checks of its own).
+    """
+    ctx = mpmath.MPContext()
+    ctx.dps = 65
+    e_ssr = ctx.mpf(e_ssr)
+    r = abs(ctx.mpf(point[rho].numerator) / point[rho].denominator)
+
+    def e_pca(p):
         return ctx.quad(lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2), [ctx.pi * p, ctx.pi]) / ctx.pi
 
-    def lib_cross(point, dps):
-        from rmtverify.models import make_model
-        from rmtverify.theory.pca import crossover
-
-        return crossover(make_model("ar1", rho=point[rho]), point[alpha], point[lam], "population", "reconstruction", dps=dps).as_dict()["f_star"]
-
-    def ref_cross(point):
-        """φ* from a root solve of quadrature-based E_pca against the library's d = ∞ E_gen at 65 digits."""
-        import mpmath
-
-        from rmtverify.models import make_model
-        from rmtverify.theory.equivalents import equivalents
-
-        ctx = mpmath.MPContext()
-        ctx.dps = 65
-        e_ssr = ctx.mpf(equivalents(make_model("ar1", rho=point[rho]), point[alpha], point[lam], dps=62).as_dict()["e_gen"])
-        r = abs(ctx.mpf(point[rho].numerator) / point[rho].denominator)
-
-        def e_pca(p):
-            return ctx.quad(lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2), [ctx.pi * p, ctx.pi]) / ctx.pi
-
-        if e_ssr >= 1:
-            return ctx.mpf(0)
-        return ctx.findroot(lambda p: e_pca(p) - e_ssr, (ctx.mpf(0), ctx.mpf(1)), solver="anderson")
-
-    dom_e = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), phi: (sp.Rational(1, 50), sp.Rational(49, 50))}
-    dom_c = {rho: (sp.Rational(3, 10), sp.Rational(9, 10)), alpha: (2, 20), lam: (sp.Rational(1, 100), sp.Rational(1, 2))}
-    return [
-        LibraryCheck("e-pca-vs-quadrature", lib_error, ref_error, dom_e),
-        LibraryCheck("crossover-vs-root-of-quadrature", lib_cross, ref_cross, dom_c),
-    ]
+    if e_ssr >= 1:
+        return ctx.mpf(0)
+    return ctx.findroot(lambda p: e_pca(p) - e_ssr, (ctx.mpf(0), ctx.mpf(1)), solver="anderson")

@@ -17,7 +17,8 @@ leaves τ and every normalised trace at their isotropic values (O(r/d) change).
 
 import sympy as sp
 
-from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.framework import Derivation, Result, Step
+from derivations.kappa import independent_kappa
 from derivations.symbols import alpha, kappa, lam, theta, w
 
 th1, th2 = sp.symbols("theta1:3", nonnegative=True)
@@ -131,45 +132,28 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(),
         references=("Baik, Ben Arous & Péché (2005)",),
     )
 
 
-def _library_checks():
-    def lib(spike):
-        def f(point, dps):
-            from rmtverify.models import make_model
-            from rmtverify.theory.equivalents import equivalents
+# ---- the independent side of the library checks of E_gen at d = 6 (the library's verification
+# package calls the library on the same spiked model): dense SymPy matrices and derivation kappa's
+# independent root solve
 
-            model = make_model("spiked", theta=point[theta], spike=spike, rank=1)
-            return equivalents(model, alpha=point[alpha], lam=point[lam], d=6, dps=dps).e_gen
 
-        return f
-
-    def ref(spike):
-        def f(point):
-            from derivations.kappa import _independent_kappa
-
-            dd = 6
-            v = sp.ones(dd, 1) / sp.sqrt(dd) if spike == "flat" else sp.Matrix([1] + [0] * (dd - 1))
-            th = sp.Rational(point[theta].numerator, point[theta].denominator)
-            a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
-            lv = sp.Rational(point[lam].numerator, point[lam].denominator)
-            Sig = sp.eye(dd) + th * v * v.T
-            spectrum = [1 + th] + [1] * (dd - 1)
-            k = _independent_kappa([sp.Integer(1) * s for s in spectrum], a, lv, 60)
-            Rm = (Sig + k * sp.eye(dd)).inv()
-            SR = Sig * Rm
-            df2 = (SR * SR).trace() / dd
-            RSR = Rm * Sig * Rm
-            g = sum(RSR[i, i] / Rm[i, i] ** 2 for i in range(dd)) / dd
-            return (g / (1 - df2 / a)).evalf(70)
-
-        return f
-
-    dom = {theta: (sp.Rational(1, 10), 10), alpha: (sp.Rational(1, 5), 8), lam: (sp.Rational(1, 100), 3)}
-    return [
-        LibraryCheck("e-gen-flat-spike-d6", lib("flat"), ref("flat"), dom),
-        LibraryCheck("e-gen-e1-spike-d6", lib("e1"), ref("e1"), dom),
-    ]
+def reference_e_gen_d6(point, spike):
+    """E_gen at d = 6 for Σ = I + θvvᵀ, v flat (``spike='flat'``) or e1, by dense SymPy matrices."""
+    dd = 6
+    v = sp.ones(dd, 1) / sp.sqrt(dd) if spike == "flat" else sp.Matrix([1] + [0] * (dd - 1))
+    th = sp.Rational(point[theta].numerator, point[theta].denominator)
+    a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+    lv = sp.Rational(point[lam].numerator, point[lam].denominator)
+    Sig = sp.eye(dd) + th * v * v.T
+    spectrum = [1 + th] + [1] * (dd - 1)
+    k = independent_kappa([sp.Integer(1) * s for s in spectrum], a, lv, 60)
+    Rm = (Sig + k * sp.eye(dd)).inv()
+    SR = Sig * Rm
+    df2 = (SR * SR).trace() / dd
+    RSR = Rm * Sig * Rm
+    g = sum(RSR[i, i] / Rm[i, i] ** 2 for i in range(dd)) / dd
+    return (g / (1 - df2 / a)).evalf(70)

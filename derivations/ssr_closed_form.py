@@ -20,7 +20,7 @@ import random
 
 import sympy as sp
 
-from derivations.framework import Derivation, LibraryCheck, Step
+from derivations.framework import Derivation, Step
 from derivations.symbols import lam
 
 DIM = 3
@@ -178,43 +178,29 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(),
         references=(),
     )
 
 
-def _library_checks():
-    """The library's closed form and per-coordinate reference at 50 digits, against exact rationals."""
-    x_sym = sp.Symbol("x_seed", positive=True)
+# ---- the exact side of the library checks of the 50-digit closed form (the library's verification
+# package calls the library on the same data): exact rationals, nothing shared with the library
 
-    def data(point):
-        rng = random.Random(int(point[x_sym] * 1000))
-        n, d = (3, 5) if rng.random() < 0.5 else (8, 4)
-        return [[rng.randint(-9, 9) for _ in range(d)] for _ in range(n)]
+#: seeds the small integer data set of a library check
+x_seed = sp.Symbol("x_seed", positive=True)
 
-    def lib(which):
-        def f(point, dps):
-            from rmtverify.montecarlo.estimators import closed_form_mp, masked_ridge_reference_mp
-            from rmtverify.core.precision import working_context
 
-            X = data(point)
-            ctx = working_context(dps)
-            fn = closed_form_mp if which == "closed" else masked_ridge_reference_mp
-            A = fn(X, point[lam], ctx)
-            return A[1, 0] + 3 * A[0, 2]  # two off-diagonal entries, combined
+def example_data(point):
+    """A small integer data matrix X (rows = samples), n < d or n > d, seeded by ``point[x_seed]``."""
+    rng = random.Random(int(point[x_seed] * 1000))
+    n, d = (3, 5) if rng.random() < 0.5 else (8, 4)
+    return [[rng.randint(-9, 9) for _ in range(d)] for _ in range(n)]
 
-        return f
 
-    def ref(point):
-        X = sp.Matrix(data(point))
-        n, d = X.shape
-        lv = sp.Rational(point[lam].numerator, point[lam].denominator)
-        Q = (X.T * X / n + lv * sp.eye(d)).inv()
-        A = sp.eye(d) - Q * sp.diag(*[1 / Q[j, j] for j in range(d)])
-        return A[1, 0] + 3 * A[0, 2]
-
-    dom = {lam: (sp.Rational(1, 100), 3), x_sym: (1, 100)}
-    return [
-        LibraryCheck("closed-form-mp-vs-exact", lib("closed"), ref, dom),
-        LibraryCheck("masked-ridges-mp-vs-exact", lib("ridges"), ref, dom),
-    ]
+def reference_entries(point):
+    """Â₂₁ + 3Â₁₃ of Â = I − QD^{-1} for :func:`example_data`, in exact rationals."""
+    X = sp.Matrix(example_data(point))
+    n, d = X.shape
+    lv = sp.Rational(point[lam].numerator, point[lam].denominator)
+    Q = (X.T * X / n + lv * sp.eye(d)).inv()
+    A = sp.eye(d) - Q * sp.diag(*[1 / Q[j, j] for j in range(d)])
+    return A[1, 0] + 3 * A[0, 2]

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from derivations.framework import Derivation, LibraryCheck, Result, Step
+from derivations.framework import Derivation, Result, Step
 from derivations.symbols import alpha, c, df1d, df2d, e_gen, kappa, lam, m, m_p, mean_term, n, sigma, t
 
 s1, s2, s3 = sp.symbols("sigma1:4", positive=True)
@@ -203,7 +203,6 @@ def build() -> Derivation:
         steps=steps,
         results=results,
         domain=domain,
-        library_checks=_library_checks(),
         references=("Bach (2024)", "Hastie, Montanari, Rosset, Tibshirani (2022)", "Dobriban & Wager (2018)"),
     )
 
@@ -224,53 +223,41 @@ def _numeric_with_kappa_function(lhs, rhs, K):
     return check
 
 
-def _library_checks():
-    """Library E_gen, E_train on an exact rational Σ against a direct SymPy evaluation."""
+# ---- the independent side of the library checks of E_gen and E_train on an exact rational Σ (the
+# library's verification package calls the library with the same Σ): a direct SymPy evaluation
 
-    def sigma_matrix(point):
-        rng = random.Random(int(point[alpha] * 1000 + point[lam] * 100000))
-        L = sp.Matrix(3, 3, lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
-        return L * L.T + sp.eye(3)
 
-    def lib(which):
-        def f(point, dps):
-            from rmtverify.models import make_model
-            from rmtverify.theory.equivalents import equivalents
+def example_sigma(point):
+    """An exact rational SPD 3×3 Σ = LLᵀ + I, seeded by ``point``'s α and λ."""
+    rng = random.Random(int(point[alpha] * 1000 + point[lam] * 100000))
+    L = sp.Matrix(3, 3, lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
+    return L * L.T + sp.eye(3)
 
-            Sig = sigma_matrix(point)
-            rows = [[Fraction(int(sp.numer(Sig[i, j])), int(sp.denom(Sig[i, j]))) for j in range(3)] for i in range(3)]
-            res = equivalents(make_model("custom", sigma=rows), alpha=point[alpha], lam=point[lam], d=3, dps=dps)
-            return getattr(res, which)
 
-        return f
+def example_sigma_rows(point):
+    """:func:`example_sigma` as rows of Fractions."""
+    Sig = example_sigma(point)
+    return [[Fraction(int(sp.numer(Sig[i, j])), int(sp.denom(Sig[i, j]))) for j in range(3)] for i in range(3)]
 
-    def ref(which):
-        def f(point):
 
-            Sig = sigma_matrix(point)
-            a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
-            lv = sp.Rational(point[lam].numerator, point[lam].denominator)
-            spectrum = [sp.nsimplify(v, rational=False) for v in Sig.eigenvals(multiple=True)]
-            # eigenvalues of a 3x3 rational matrix are algebraic; evaluate them at 80 digits
-            spectrum = [sp.re(sp.N(v, 80)) for v in spectrum]
-            k = sp.Symbol("k")
-            F = k - lv - (k / (3 * a)) * sum(s / (s + k) for s in spectrum)
-            kap = sp.nsolve(F, k, lv + sum(spectrum) / (6 * a), prec=70)
-            Rm = (Sig + kap * sp.eye(3)).evalf(80).inv()
-            SR = Sig * Rm
-            df2 = (SR * SR).trace() / 3
-            df1 = SR.trace() / 3
-            RSR = Rm * Sig * Rm
-            g = sum(RSR[i, i] / Rm[i, i] ** 2 for i in range(3)) / 3
-            eg = g / (1 - df2 / a)
-            if which == "e_gen":
-                return eg
-            return (1 - df1 / a) ** 2 * eg
-
-        return f
-
-    dom = {alpha: (sp.Rational(1, 5), 8), lam: (sp.Rational(1, 100), 3)}
-    return [
-        LibraryCheck("e-gen-custom", lib("e_gen"), ref("e_gen"), dom),
-        LibraryCheck("e-train-custom", lib("e_train"), ref("e_train"), dom),
-    ]
+def reference_errors(point, which):
+    """E_gen (``which='e_gen'``) or E_train at d = 3 for :func:`example_sigma`, evaluated directly by SymPy."""
+    Sig = example_sigma(point)
+    a = sp.Rational(point[alpha].numerator, point[alpha].denominator)
+    lv = sp.Rational(point[lam].numerator, point[lam].denominator)
+    spectrum = [sp.nsimplify(v, rational=False) for v in Sig.eigenvals(multiple=True)]
+    # eigenvalues of a 3x3 rational matrix are algebraic; evaluate them at 80 digits
+    spectrum = [sp.re(sp.N(v, 80)) for v in spectrum]
+    k = sp.Symbol("k")
+    F = k - lv - (k / (3 * a)) * sum(s / (s + k) for s in spectrum)
+    kap = sp.nsolve(F, k, lv + sum(spectrum) / (6 * a), prec=70)
+    Rm = (Sig + kap * sp.eye(3)).evalf(80).inv()
+    SR = Sig * Rm
+    df2 = (SR * SR).trace() / 3
+    df1 = SR.trace() / 3
+    RSR = Rm * Sig * Rm
+    g = sum(RSR[i, i] / Rm[i, i] ** 2 for i in range(3)) / 3
+    eg = g / (1 - df2 / a)
+    if which == "e_gen":
+        return eg
+    return (1 - df1 / a) ** 2 * eg

@@ -7,7 +7,8 @@ import sympy as sp
 import pytest
 
 import derivations
-from derivations.framework import Result, random_points, run
+from derivations.framework import Derivation, Result, random_points, run
+from rmtverify.verification.library_checks import CHECKS, library_checks
 
 IMPLEMENTED = derivations.NAMES
 
@@ -22,7 +23,9 @@ def test_names_are_known():
 @pytest.mark.parametrize("name", IMPLEMENTED)
 def test_derivation_passes_every_check(name):
     d = derivations.fresh(name)
-    report = run(d)
+    checks = library_checks(d)
+    assert checks, f"derivation {name} has no library check"
+    report = run(d, checks=checks)
     assert report.ok, [(o.kind, o.target, o.detail) for o in report.outcomes if not o.ok]
     assert report.failed_steps == []
     kinds = {o.kind for o in report.outcomes}
@@ -32,7 +35,16 @@ def test_derivation_passes_every_check(name):
     assert numeric_targets == {s.name for s in d.steps}
     symbolic_targets = {o.target for o in report.outcomes if o.kind == "symbolic"}
     assert symbolic_targets == {s.name for s in d.steps if s.symbolic}
-    assert {o.target for o in report.outcomes if o.kind == "library"} == {c.name for c in d.library_checks}
+    assert [o.target for o in report.outcomes if o.kind == "library"] == [c.name for c in checks]
+
+
+def test_every_derivation_has_library_checks_and_only_steps_run_without_them():
+    assert set(CHECKS) == set(derivations.NAMES)
+    d = derivations.fresh("spiked")
+    d.steps = d.steps[:1]
+    assert {o.kind for o in run(d).outcomes} == {"symbolic", "numeric"}  # no checks given: steps only
+    with pytest.raises(KeyError):
+        library_checks(Derivation("no_such_derivation", "", "", [], {}, {}))
 
 
 def _sabotage(name, step, factor=sp.Rational(101, 100)):
@@ -44,7 +56,7 @@ def _sabotage(name, step, factor=sp.Rational(101, 100)):
 
 
 def test_sabotaged_isotropic_quadratic_is_caught():
-    report = run(_sabotage("isotropic", "quadratic"), library=False)
+    report = run(_sabotage("isotropic", "quadratic"))
     assert not report.ok
     assert report.failed_steps == ["quadratic"]
     failed = {o.kind for o in report.outcomes if not o.ok}
@@ -53,14 +65,14 @@ def test_sabotaged_isotropic_quadratic_is_caught():
 
 @pytest.mark.parametrize("step", ["df2", "dlambda-dkappa", "c-form"])
 def test_sabotaged_kappa_step_is_caught(step):
-    report = run(_sabotage("kappa", step), library=False)
+    report = run(_sabotage("kappa", step))
     assert not report.ok
     assert report.failed_steps == [step]
 
 
 def test_tiny_sabotage_is_still_caught_numerically():
     """A relative error of 1e-30 is far below float64 but far above the 45-digit check."""
-    report = run(_sabotage("isotropic", "df2", 1 + sp.Rational(1, 10**30)), library=False)
+    report = run(_sabotage("isotropic", "df2", 1 + sp.Rational(1, 10**30)))
     assert report.failed_steps == ["df2"]
     assert {o.kind for o in report.outcomes if not o.ok} == {"symbolic", "numeric"}
 
@@ -73,7 +85,7 @@ def test_sabotaged_result_is_caught_by_library_check():
     good = d.results["kappa"]
     d.results["kappa"] = Result(good.expr * sp.Rational(101, 100), good.args, good.text)
     d.steps = []  # only the library checks
-    report = run(d)
+    report = run(d, checks=library_checks(d))
     assert report.failed_steps == ["kappa-solve-vs-closed-form"]
     assert alpha in good.args and lam in good.args
 
@@ -100,16 +112,16 @@ def test_derive_cli_writes_report(cli, tmp_path):
 
 
 def test_surd_zero_test_proves_true_identities_and_rejects_a_tiny_error():
-    from derivations.isotropic import _surd_zero
+    from derivations.isotropic import surd_zero
     from derivations.symbols import alpha, lam
 
     delta = (alpha * (1 + lam) - 1) ** 2 + 4 * alpha * lam  # the isotropic discriminant, not a square
     r = sp.sqrt(delta)
-    assert _surd_zero(r**2 - delta) == 0
-    assert _surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta)) == 0
-    assert _surd_zero(r**3 / (1 + r) - delta * r * (1 - r) / (1 - delta)) == 0
-    assert _surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta) * (1 + sp.Rational(1, 10**30))) != 0
+    assert surd_zero(r**2 - delta) == 0
+    assert surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta)) == 0
+    assert surd_zero(r**3 / (1 + r) - delta * r * (1 - r) / (1 - delta)) == 0
+    assert surd_zero(1 / (alpha + r) - (alpha - r) / (alpha**2 - delta) * (1 + sp.Rational(1, 10**30))) != 0
     # the e-train step uses it: sabotaged by 1e-30, the symbolic check fails (and the numeric one too)
-    report = run(_sabotage("isotropic", "e-train", 1 + sp.Rational(1, 10**30)), library=False)
+    report = run(_sabotage("isotropic", "e-train", 1 + sp.Rational(1, 10**30)))
     assert report.failed_steps == ["e-train"]
     assert {o.kind for o in report.outcomes if not o.ok} == {"symbolic", "numeric"}

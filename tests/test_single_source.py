@@ -1,17 +1,21 @@
 """One source of truth: the library evaluates the derivations' results and types no formula twice.
 
-Two checks. (1) Every result of every derivation is lambdified by the
+Three checks. (1) Every result of every derivation is lambdified by the
 library on demand and agrees with SymPy's own evaluation at a random point.
 (2) A scan of the library's source for the characteristic fragments of the
 derived closed forms finds none; the scanner itself is tested on planted
-hand-typed copies, so it can fail.
+hand-typed copies, so it can fail. (3) Every result is either bound by the
+library (its name ``"derivation.key"`` appears under ``rmtverify/``) or
+tagged ``reference_only`` (an independent reference for checks), never both.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import warnings
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -127,3 +131,55 @@ def test_every_result_lambdifies_and_matches_sympy(name):
         re_, im_ = ref.as_real_imag()
         ref = ctx.mpc(str(sp.Float(re_, 50)), str(sp.Float(im_, 50)))
         assert abs(lib - ref) <= ctx.mpf(10) ** -35 * max(1, abs(ref)), (name, key, lib, ref)
+
+
+# Results the library does not bind yet but will (work in progress, not reference-only): each is reported as an
+# expected failure until its "derivation.key" string appears under rmtverify/. Remove an entry when you bind it
+# (a bound entry still listed only warns); a new unbound result must be bound or tagged reference_only instead.
+PENDING_BINDING = {
+    ("bbp", "cv_vSv"),
+    ("bbp", "cv_vS2v"),
+    ("bbp", "q_from_tau"),
+    ("spectrum", "pushforward"),
+    ("spectrum", "pushforward_inverse"),
+}
+
+
+@lru_cache(maxsize=None)
+def _library_files() -> tuple[bytes, ...]:
+    return tuple(
+        p.read_bytes()
+        for p in sorted(LIBRARY.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+
+
+def is_bound(name: str, key: str) -> bool:
+    """The library binds ``name.key`` when the quoted string "name.key" appears in a file under rmtverify/."""
+    needles = [f'"{name}.{key}"'.encode(), f"'{name}.{key}'".encode()]
+    return any(n in text for text in _library_files() for n in needles)
+
+
+def test_binding_scan_finds_known_bindings_and_not_prefixes():
+    assert is_bound("isotropic", "kappa") and is_bound("ar1", "tau")
+    assert not is_bound("ar1", "ta")  # a prefix of a bound name is not bound
+    assert not is_bound("isotropic", "no_such_result")
+
+
+@pytest.mark.parametrize("name", derivations.NAMES)
+def test_every_result_is_bound_by_the_library_or_reference_only(name):
+    d = derivations.get(name)
+    pending = {key for n, key in PENDING_BINDING if n == name}
+    assert pending <= set(d.results), f"PENDING_BINDING names results {name} does not have: {sorted(pending - set(d.results))}"
+    bound = {key for key in d.results if is_bound(name, key)}
+    reference = {key for key, res in d.results.items() if res.reference_only}
+    assert pending.isdisjoint(reference), f"{name}: a pending result is tagged reference_only: {sorted(pending & reference)}"
+    assert bound & reference == set(), f"{name}: reference-only results the library evaluates: {sorted(bound & reference)}"
+    unbound = set(d.results) - bound - reference
+    assert unbound - pending == set(), (
+        f"{name}: results neither bound by the library nor tagged reference_only: {sorted(unbound - pending)}"
+    )
+    if pending - unbound:
+        warnings.warn(f"{name}: now bound, remove from PENDING_BINDING: {sorted(pending - unbound)}")
+    if unbound:
+        pytest.xfail(f"{name}: not yet bound by the library (PENDING_BINDING): {sorted(unbound)}")

@@ -8,6 +8,7 @@ import derivations
 from derivations.framework import DerivationReport, run
 
 from rmtverify.core.exceptions import InputError
+from rmtverify.verification.library_checks import library_checks
 from rmtverify.reports.markdown import markdown_table, record_markdown, run_record, write_json
 from rmtverify.core.storage import atomic_write_text
 
@@ -18,8 +19,13 @@ def run_derivations(names=None) -> list[DerivationReport]:
         if name not in derivations.NAMES:
             raise InputError("derivation", f"unknown derivation {name!r}; known: {', '.join(derivations.NAMES)}")
     # the process's build (derivations.get), the very object whose results the library lambdifies: the checks
-    # see exactly what the library evaluates, and a worker that already built it for a claim does not rebuild it
-    return [run(derivations.get(name)) for name in names]
+    # see exactly what the library evaluates, and a worker that already built it for a claim does not rebuild it;
+    # the library checks (c) are the library's own (library_checks), built from that same object
+    reports = []
+    for name in names:
+        d = derivations.get(name)
+        reports.append(run(d, checks=library_checks(d)))
+    return reports
 
 
 def _cell(text: str) -> str:
