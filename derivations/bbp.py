@@ -298,7 +298,7 @@ def build() -> Derivation:
         "z_generic_pp": Result(sp.diff(z_generic_p.subs({qh: sp.Function("Q")(mt), qh_p: sp.Derivative(sp.Function("Q")(mt), mt)}), mt).subs(sp.Derivative(sp.Function("Q")(mt), (mt, 2)), sp.Symbol("q_H_pp")).subs(sp.Derivative(sp.Function("Q")(mt), mt), qh_p).subs(sp.Function("Q")(mt), qh), (mt, alpha, qh, qh_p, sp.Symbol("q_H_pp")), "z''(m̃)"),
         "q_iso": Result(q_iso, (mt,), "q_H for Σ₀ = I"),
         "q_eigen": Result(q_eigen, (mt, t0), "q_v for an eigenvector with eigenvalue t₀"),
-        "q_from_tau": Result(sp.Symbol("tau") / mt, (mt, sp.Symbol("tau")), "q_H = τ(1/m̃)/m̃"),
+        "q_from_tau": Result(sp.Symbol("tau") / mt, (mt, sp.Symbol("tau")), "q_H = τ(1/m̃)/m̃ (reference only: the library evaluates q_H in closed form, q_iso and q_ar1 = tau_left(1/m̃)/m̃)", reference_only=True),
         "outlier_eq": Result(outlier_eq, (mt, theta, qv, eps), "1 + (1+ε)θm̃q_v"),
         "theta_c": Result(theta_c_expr, (mt, qv), "θ_c = −1/(m̃_c q_v(m̃_c))"),
         "overlap": Result(overlap_generic, (mt, z, theta, qv, qv_p, zp), "q_v z'/(zθ(m̃q_v)')"),

@@ -136,10 +136,16 @@ class CheckOutcome:
 
 @dataclass
 class DerivationReport:
+    """The outcome of every check of one derivation, with what a report shows of the derivation itself
+    (its summary and each step's name, claim, citation), so that it can be rendered without rebuilding it."""
+
     name: str
     title: str
     outcomes: list[CheckOutcome]
     seconds: float
+    summary: str = ""
+    steps: list = field(default_factory=list)  # (name, claim, cite) per step, in order
+    source: str = ""  # the file of a user's derivation; empty for a built-in one
 
     @property
     def ok(self) -> bool:
@@ -319,4 +325,5 @@ def run(derivation: Derivation, checks: Sequence[LibraryCheck] = ()) -> Derivati
         except Exception as exc:
             ok, detail = False, f"check raised {type(exc).__name__}: {exc}"
         outcomes.append(CheckOutcome("library", chk.name, ok, detail, time.perf_counter() - t))
-    return DerivationReport(derivation.name, derivation.title, outcomes, time.perf_counter() - t0)
+    steps = [(s.name, s.claim, s.cite) for s in derivation.steps]
+    return DerivationReport(derivation.name, derivation.title, outcomes, time.perf_counter() - t0, derivation.summary, steps)

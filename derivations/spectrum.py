@@ -35,6 +35,24 @@ T = 1/(λ − wλ/(κm) + σb), b = 1/(1+δ). With constant Δ and
 E[σ²T²] = (1/b²)(1 − 2κ'τ(κ') − κ'²τ'(κ')), with τ the base model's
 (1/d) tr (Σ + κ')^{-1} continued to complex κ'.
 
+Fixed point. The equation is solved as the residual F(δ) = δ − s_F E[σT] = 0
+with s_F = (1+ε)/α (ε = 0 for the law; ε ≠ 0 is the verifier's deliberate
+error δ = (1+ε)(1/n) tr ΣT), and Newton's method needs
+∂F/∂δ = 1 − s_F E[σ²T²]/(1+δ)², since dT/dδ = σT²/(1+δ)².
+
+Finite d, general Σ. B(w) = λI − (wλ/κ)Δ^{-1} + Σ/(1+δ) is a d × d matrix,
+T = B^{-1}; by definition E[σT] = (1/d) tr ΣT and E[σ²T²] = (1/d) tr (ΣT)²
+(the normalised traces; for diagonal Σ they are the type averages), and
+g_M = (λ/κ)(1/d) tr Δ^{-1}T.
+
+Bounds. λD̄ ≤ M ≤ D̄(‖S‖ + λ) with ‖S‖ ≤ σ_max(1 + √γ)² in the limit, so Â's
+spectrum lies in [1 − 1/(κ m_min), 1 − 1/s_top] with
+s_top = (κ/λ)m_max(σ_max(1 + √γ)² + λ) (s ↦ 1 − 1/s is increasing).
+
+Sample covariance. With Δ = c₀I, T is S's resolvent equivalent at
+z_S = wλ/(κc₀) − λ, so S's Stieltjes transform there is E[T], and
+m_F = (κc₀/λ) g_M(w) at w = (κc₀/λ)(s + λ).
+
 Edges. Outside the support δ(w) is real; an edge is a real w where the
 fixed point F(δ, w) = δ − (1/α)E[σT] = 0 has a double root, ∂F/∂δ = 0.
 """
@@ -57,6 +75,23 @@ kp = sp.Symbol("kappa_p")  # κ' = a/b
 g_m = sp.Symbol("g_M")
 mu = sp.Symbol("mu", real=True)
 gamma = 1 / alpha
+# the fixed point's residual and its Newton derivative take the averages as numbers
+# (lower-case names: the printed code then reads δ − s_F·E[σT], in the library's order of operations)
+es_sym = sp.Symbol("e_sigma_T")  # E[σT]
+es2_sym = sp.Symbol("e_sigma2_T2")  # E[σ²T²]
+s_F = sp.Symbol("s_F", positive=True)  # (1+ε)/α, the factor of E[σT] in the fixed point
+p_eps = sp.Symbol("p", positive=True)  # 1 + ε (ε: the verifier's deliberate error; 1 for the law)
+# finite d, general Σ: B(w) = λ − cΔ^{-1} + Σ/(1+δ) entrywise, c = wλ/κ, u = 1/m an entry of Δ^{-1}
+c_B = sp.Symbol("c_B")
+u_inv = sp.Symbol("u", positive=True)
+B_d = sp.Symbol("B_d")  # the diagonal part λI − cΔ^{-1} (a matrix in the library)
+Sig = sp.Symbol("Sigma")  # Σ (a matrix in the library)
+tr_T = sp.Symbol("t_DT")  # tr Δ^{-1}T
+d_sym = sp.Symbol("d", positive=True)
+s_max = sp.Symbol("sigma_max", positive=True)  # an upper bound of Σ's spectrum
+# λ under a plain identifier, for the results whose grouping fixes the order of operations: lambdify renames the
+# keyword-named symbol Symbol("lambda"), which rebuilds (and regroups) the expression
+lam_id = sp.Symbol("lam", positive=True)
 _SPEC3 = sp.symbols("sigma1:4", positive=True)
 
 
@@ -75,6 +110,24 @@ def build() -> Derivation:
     phi_inv = lam / (kappa * c0 * (1 - mu)) - lam
     mp_density = sp.sqrt(((1 + sp.sqrt(gamma)) ** 2 - x_real) * (x_real - (1 - sp.sqrt(gamma)) ** 2)) / (2 * sp.pi * gamma * x_real)
     g_A = (1 / (1 - z)) * (1 + w * g_m)
+    g_A_w = w * (1 + w * g_m)
+    z_of_w = 1 - 1 / w
+    # the grouping below fixes the order of the operations of the lambdified code (the library's double-precision
+    # tables depend on it to the last bit); each is checked against the plain expression in a step
+    fixed_point = dl - s_F * es_sym
+    fixed_point_d = 1 - s_F * es2_sym / (1 + dl) ** 2
+    fp_scale = p_eps / alpha
+    B_coefficient = w * lam / kappa
+    B_diagonal = lam - c_B * u_inv
+    B_matrix = B_d + Sig / (1 + dl)
+    g_M_trace = sp.Mul(sp.Mul(sp.Mul(tr_T, lam_id, evaluate=False), sp.Pow(kappa, -1), evaluate=False), sp.Pow(d_sym, -1), evaluate=False)
+    lower_bound = 1 - 1 / (kappa * mm)
+    M_top = sp.Mul(
+        sp.Mul(sp.Mul(kappa, sp.Pow(lam_id, -1), evaluate=False), mm, evaluate=False),
+        sp.Add(sp.Mul(s_max, (1 + 1 / sp.sqrt(alpha)) ** 2, evaluate=False), lam_id, evaluate=False),
+        evaluate=False,
+    )
+    m_F = sp.Mul(sp.Mul(g_m, sp.Mul(kappa, c0, evaluate=False), evaluate=False), sp.Pow(lam_id, -1), evaluate=False)
 
     # isotropic: T = 1/(a + b) with a = −z_S, δ = γT, m_S = T; MP quadratic in m_S
     m_S = sp.Symbol("m_S")
@@ -182,8 +235,83 @@ def build() -> Derivation:
             sp.diff(T_type.subs(bb, 1 / (1 + dl)), dl),
             sigma * T_type.subs(bb, 1 / (1 + dl)) ** 2 / (1 + dl) ** 2,
         ),
+        Step(
+            "fixed-point-residual",
+            "The fixed point δ = (1+ε)(1/n) tr ΣT = (1+ε)(1/α)E[σT] as a residual: F = δ − s_F E[σT] with "
+            "s_F = (1+ε)/α; for one type (E[σT] = σT) it is δ − (1+ε)σ/(α(λ − wλ/(κm) + σ/(1+δ))).",
+            fixed_point.subs(s_F, fp_scale.subs(p_eps, 1 + sp.Symbol("epsilon"))).subs(es_sym, sigma * T_type.subs(bb, 1 / (1 + dl))),
+            dl - (1 + sp.Symbol("epsilon")) * sigma / (alpha * (lam - w * lam / (kappa * mm) + sigma / (1 + dl))),
+            domain={**_DOMAIN, sp.Symbol("epsilon"): (-sp.Rational(1, 2), sp.Rational(1, 2))},
+        ),
+        Step(
+            "fixed-point-newton",
+            "∂F/∂δ of the residual, with E[σT] = σT(δ) (one type), is 1 − s_F E[σ²T²]/(1+δ)² with E[σ²T²] = σ²T²: "
+            "the derivative Newton's method uses.",
+            sp.diff(fixed_point.subs(es_sym, sigma * T_type.subs(bb, 1 / (1 + dl))), dl),
+            fixed_point_d.subs(es2_sym, (sigma * T_type.subs(bb, 1 / (1 + dl))) ** 2),
+        ),
+        Step(
+            "dense-B",
+            "Finite d, general Σ: B(w) = λI − (wλ/κ)Δ^{-1} + Σ/(1+δ) has diagonal part λ − c u with c = wλ/κ and "
+            "u = 1/m_k; for one type its inverse is T = 1/(λ − wλ/(κm) + σb), b = 1/(1+δ).",
+            1 / B_matrix.subs({B_d: B_diagonal.subs(c_B, B_coefficient), Sig: sigma}).subs(u_inv, 1 / mm),
+            T_type.subs(bb, 1 / (1 + dl)),
+        ),
+        Step(
+            "dense-g-M",
+            "g_M = (λ/κ)(1/d) tr Δ^{-1}T: for diagonal Σ (three types of weight 1/3) it is the type average "
+            "E[(λ/(κm))T] (E[σT] = (1/d) tr ΣT and E[σ²T²] = (1/d) tr (ΣT)² are the normalised traces by definition).",
+            g_M_trace.subs(lam_id, lam).subs({tr_T: sum(sp.Symbol(f"T{k}") / sp.Symbol(f"m{k}", positive=True) for k in range(1, 4)), d_sym: 3}),
+            sum(sp.Rational(1, 3) * (lam / (kappa * sp.Symbol(f"m{k}", positive=True))) * sp.Symbol(f"T{k}") for k in range(1, 4)),
+            domain={lam: (sp.Rational(1, 100), 3), kappa: (sp.Rational(1, 20), 5), **{sp.Symbol(f"T{k}"): (-2, 2) for k in range(1, 4)}, **{sp.Symbol(f"m{k}", positive=True): (sp.Rational(1, 10), 2) for k in range(1, 4)}},
+        ),
+        Step(
+            "stieltjes-map-w",
+            "Since 1/(1 − z) = w, g_Â = (1/(1−z))(1 + w g_M) = w(1 + w g_M): Â's Stieltjes transform from w alone.",
+            g_A.subs(w, 1 / (1 - z)),
+            g_A_w.subs(w, 1 / (1 - z)),
+        ),
+        Step(
+            "eigenvalue-map",
+            "s ↦ 1 − 1/s (Â's eigenvalue of M's eigenvalue s) inverts z ↦ w = 1/(1 − z).",
+            (1 / (1 - z_of_w)).subs(w, s_eig),
+            s_eig,
+        ),
+        Step(
+            "range-lower",
+            "λD̄ ≤ M: every eigenvalue of M is ≥ λ(κ/λ)m_min = κm_min, and s ↦ 1 − 1/s is increasing, so Â's "
+            "spectrum lies above 1 − 1/(κm_min).",
+            z_of_w.subs(w, lam * (kappa / lam) * mm),
+            lower_bound,
+        ),
+        Step(
+            "range-upper",
+            "M ≤ D̄(‖S‖ + λ) and ‖S‖ ≤ σ_max(1 + √γ)² (Marchenko–Pastur's top edge (1 + √γ)² scaled by the top of Σ), "
+            "so M's spectrum lies below s_top = (κ/λ)m_max(σ_max(1 + 1/√α)² + λ).",
+            (kappa / lam) * mm * (s_max * (1 + sp.sqrt(gamma)) ** 2 + lam),
+            M_top.subs(lam_id, lam),
+        ),
+        Step(
+            "sample-stieltjes",
+            "Δ = c₀I: at w = (κc₀/λ)(s + λ), z_S = wλ/(κc₀) − λ = s, and g_M = (λ/(κc₀))E[T] with E[T] S's Stieltjes "
+            "transform at z_S (pushforward-T), so m_F = (κc₀/λ) g_M.",
+            sp.Matrix([(w * lam / (kappa * c0) - lam).subs(w, (kappa * c0 / lam) * (s_eig + lam)), m_F.subs(lam_id, lam).subs(g_m, (lam / (kappa * c0)) * tau)]),
+            sp.Matrix([s_eig, tau]),
+        ),
     ]
     results = {
+        "fixed_point": Result(fixed_point, (dl, es_sym, s_F), "F(δ) = δ − s_F E[σT]"),
+        "fixed_point_d": Result(fixed_point_d, (dl, es2_sym, s_F), "∂F/∂δ = 1 − s_F E[σ²T²]/(1+δ)²"),
+        "fixed_point_scale": Result(fp_scale, (p_eps, alpha), "s_F = (1+ε)/α with p = 1 + ε"),
+        "B_coefficient": Result(B_coefficient, (w, lam, kappa), "c = wλ/κ, the coefficient of Δ^{-1} in B(w)"),
+        "B_diagonal": Result(B_diagonal, (c_B, u_inv, lam), "λ − c u, the diagonal part of B(w) (u = 1/m)"),
+        "B_matrix": Result(B_matrix, (B_d, Sig, dl), "B(w) = (λI − cΔ^{-1}) + Σ/(1+δ)"),
+        "g_M_trace": Result(g_M_trace, (tr_T, lam_id, kappa, d_sym), "g_M = (λ/κ)(1/d) tr Δ^{-1}T"),
+        "g_A_w": Result(g_A_w, (w, g_m), "g_Â = w(1 + w g_M(w))"),
+        "z_of_w": Result(z_of_w, (w,), "Â's eigenvalue 1 − 1/s of M's eigenvalue s = w"),
+        "lower_bound": Result(lower_bound, (kappa, mm), "1 − 1/(κ m_min): Â's spectrum lies above"),
+        "M_top": Result(M_top, (kappa, lam_id, mm, s_max, alpha), "s_top = (κ/λ)m_max(σ_max(1 + 1/√α)² + λ): M's spectrum lies below"),
+        "m_F": Result(m_F, (g_m, lam_id, kappa, c0), "m_F = (κc₀/λ) g_M: S's Stieltjes transform at s (w = (κc₀/λ)(s + λ))"),
         "T_type": Result(T_type, (w, bb, sigma, mm, lam, kappa), "T = 1/(λ − wλ/(κm) + σb)"),
         "gM_weight": Result(lam / (kappa * mm), (mm, lam, kappa), "λ/(κm): weight of T in g_M"),
         "g_A": Result(g_A, (z, w, g_m), "g_Â(z) = (1/(1−z))(1 + w g_M(w))"),
@@ -198,28 +326,7 @@ def build() -> Derivation:
         # the library's spectral law for Σ = I must agree with the Marchenko–Pastur law (pushed forward)
         "mp_density": Result(mp_density, (x_real, alpha), "Marchenko–Pastur density", reference_only=True),
     }
-    domain = {
-        alpha: (sp.Rational(1, 5), 8),
-        lam: (sp.Rational(1, 100), 3),
-        kappa: (sp.Rational(1, 20), 5),
-        sigma: (sp.Rational(1, 10), 10),
-        mm: (sp.Rational(1, 10), 2),
-        c0: (sp.Rational(1, 10), 2),
-        s_eig: (sp.Rational(1, 10), 10),
-        z: (2, 5),
-        w: (-3, -1),
-        dl: (sp.Rational(1, 10), 2),
-        bb: (sp.Rational(1, 10), 2),
-        kp: (sp.Rational(1, 10), 5),
-        x_real: (sp.Rational(1, 10), 3),
-        y_pos: (sp.Rational(1, 10), 3),
-        mu: (-2, sp.Rational(9, 10)),
-        g_m: (-2, 2),
-        tau: (sp.Rational(1, 10), 2),
-        tau_p: (-2, -sp.Rational(1, 10)),
-        sp.Symbol("m_S"): (-2, -sp.Rational(1, 10)),
-        sp.Symbol("z_S"): (-3, -1),
-    }
+    domain = dict(_DOMAIN)
     return Derivation(
         name="spectrum",
         title="The spectrum of Â: self-consistent resolvent equation, push-forward, Marchenko–Pastur",
@@ -229,6 +336,43 @@ def build() -> Derivation:
         domain=domain,
         references=("Marchenko & Pastur (1967)", "Silverstein & Bai (1995)", "Silverstein & Choi (1995)", "Couillet & Liao (2022)"),
     )
+
+
+#: where the steps are checked (random rational points)
+_DOMAIN = {
+    alpha: (sp.Rational(1, 5), 8),
+    lam: (sp.Rational(1, 100), 3),
+    kappa: (sp.Rational(1, 20), 5),
+    sigma: (sp.Rational(1, 10), 10),
+    mm: (sp.Rational(1, 10), 2),
+    c0: (sp.Rational(1, 10), 2),
+    s_eig: (sp.Rational(1, 10), 10),
+    z: (2, 5),
+    w: (-3, -1),
+    dl: (sp.Rational(1, 10), 2),
+    bb: (sp.Rational(1, 10), 2),
+    kp: (sp.Rational(1, 10), 5),
+    x_real: (sp.Rational(1, 10), 3),
+    y_pos: (sp.Rational(1, 10), 3),
+    mu: (-2, sp.Rational(9, 10)),
+    g_m: (-2, 2),
+    tau: (sp.Rational(1, 10), 2),
+    tau_p: (-2, -sp.Rational(1, 10)),
+    sp.Symbol("m_S"): (-2, -sp.Rational(1, 10)),
+    sp.Symbol("z_S"): (-3, -1),
+    es_sym: (-2, 2),
+    es2_sym: (-2, 2),
+    s_F: (sp.Rational(1, 10), 5),
+    p_eps: (sp.Rational(1, 2), sp.Rational(3, 2)),
+    c_B: (-3, 3),
+    u_inv: (sp.Rational(1, 2), 10),
+    B_d: (-3, 3),
+    Sig: (sp.Rational(1, 10), 10),
+    tr_T: (-5, 5),
+    d_sym: (2, 100),
+    s_max: (1, 10),
+    lam_id: (sp.Rational(1, 100), 3),
+}
 
 
 def _m_resolvent():

@@ -14,18 +14,25 @@ multiplier μ_k for that constraint are solved by a = e_k − Qe_k/Q_kk with
 Equivalently (Schur complement of the block M_{kk}) the off-diagonal
 entries are Â_jk = −Q_jk/Q_kk = [(S_{−k,−k} + λI)^{-1} S_{−k,k}]_j: column k is
 the ridge regression of coordinate k on the other d − 1 coordinates.
+
+Result. Entrywise, Â_ij = δ_ij − Q_ij/Q_jj: the library builds Â from Q with
+it (whole arrays in double precision, entry by entry at high precision).
 """
 
 import random
 
 import sympy as sp
 
-from derivations.framework import Derivation, Step
+from derivations.framework import Derivation, Result, Step
 from derivations.symbols import lam
 
 DIM = 3
 _S = sp.Matrix(DIM, DIM, lambda i, j: sp.Symbol(f"s{min(i, j) + 1}{max(i, j) + 1}", real=True))
 S_SYMS = sorted(_S.free_symbols, key=lambda s: s.name)
+# the entry (i, j) of Â in terms of the Kronecker δ_ij and two entries of Q
+delta_ij = sp.Symbol("delta_ij")
+q_ij = sp.Symbol("q_ij", real=True)
+q_jj = sp.Symbol("q_jj", positive=True)
 
 
 def _generic():
@@ -55,6 +62,7 @@ def _simplify_rational(e):
 
 def build() -> Derivation:
     k = 0  # the masked coordinate; every k is the same up to relabelling
+    entry = delta_ij - q_ij / q_jj
     ek = sp.eye(DIM)[:, k]
     Asym = sp.Matrix(DIM, DIM, lambda i, j: sp.Symbol(f"a{i + 1}{j + 1}", real=True))
 
@@ -158,6 +166,13 @@ def build() -> Derivation:
             simplifier=_simplify_rational,
         ),
         Step(
+            "entrywise",
+            "Entry (i, j) of the closed form I − QD^{-1} is δ_ij − Q_ij/Q_jj (generic S, d = 3, every i, j).",
+            lambda: generic()[2],
+            lambda: sp.Matrix(DIM, DIM, lambda i, j: entry.subs({delta_ij: 1 if i == j else 0, q_ij: generic()[1][i, j], q_jj: generic()[1][j, j]})),
+            simplifier=_simplify_rational,
+        ),
+        Step(
             "n-below-d",
             "With n = 2 < d = 4 (S singular) the identity still holds: only λ > 0 is needed (exact rationals).",
             side(rank_deficient, 0),
@@ -170,7 +185,10 @@ def build() -> Derivation:
         domain[s] = (5, 10) if s.name[1] == s.name[2] else (-1, 1)  # diagonally dominant: S ≻ 0
     for s in Asym:
         domain[s] = (-2, 2)
-    results = {}
+    domain[delta_ij] = (0, 1)
+    domain[q_ij] = (-1, 1)
+    domain[q_jj] = (sp.Rational(1, 10), 2)
+    results = {"ssr_entry": Result(entry, (delta_ij, q_ij, q_jj), "Â_ij = δ_ij − Q_ij/Q_jj")}
     return Derivation(
         name="ssr_closed_form",
         title="Masked SSR in closed form: Â = I − QD^{-1} (KKT, Schur complement)",

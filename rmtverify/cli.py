@@ -2,11 +2,11 @@
 
     rmtverify theory MODEL [model options] --alpha A --lam L [--d N|inf] [--dps P] [--json]
     rmtverify simulate MODEL [model options] --alpha A --lam L --d N [--seeds K] [--seed S] [--json]
-    rmtverify verify CLAIM [--quick] [--perturb EPS] [--out DIR]
-    rmtverify report [--quick] [--out DIR]
+    rmtverify verify CLAIM|PATH.py [--quick] [--perturb EPS] [--seed S] [--out DIR] [--max-d N]
+    rmtverify report [--quick] [--out DIR] [--claims DIR]
       (simulate, verify, report: [--jobs N] [--scheduler ADDRESS] [--no-cache] [--quiet])
     rmtverify bench [--json] [--quick]
-    rmtverify derive [NAME] [--json] [--out DIR]
+    rmtverify derive [NAME|PATH.py] [--json] [--out DIR]
     rmtverify density MODEL [model options] --alpha A --lam L [--d N|inf] [--x X1,X2,...] [--dps P] [--json]
     rmtverify threshold spiked [--base isotropic|ar1 --rho R] [--spike flat|random|e1] --alpha A --lam L
                        [--matrix ssr|sample] [--dps P] [--certify] [--json]
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from rmtverify.core.exceptions import InputError, SolverError
+from rmtverify.core.exceptions import ClaimFileError, InputError, SolverError
 from rmtverify.core.params import PARAMETERS, parse
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 3, 130
@@ -101,8 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
-    v = sub.add_parser("verify", help="verify one claim; exit 0 PASS, 1 FAIL")
-    v.add_argument("claim")
+    v = sub.add_parser("verify", help="verify one claim (built-in name or claim file PATH.py); exit 0 PASS, 1 FAIL")
+    v.add_argument("claim", help="a built-in claim (ssr-closed-form, errors, spectrum, bbp, pca-spiked, pca-ar1) or a claim file PATH.py")
     v.add_argument("--quick", action="store_true", help="smaller ladder (the quick suite)")
     v.add_argument("--perturb", default="0", help=_help("perturb") + ": multiply the theory by (1 + EPS)")
     v.add_argument("--out", default="reports", help="report directory (default reports)")
@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
     r.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
+    r.add_argument("--claims", default=None, metavar="DIR", help="also verify every claim file (*.py) of this folder and list it in the index")
     _run_options(r)
 
     q = sub.add_parser("density", help="spectral density of Â, support edges and atoms (claim C3)")
@@ -172,8 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--d", default=None, help="dimension of the engine benchmarks (default 2048; quick 512)")
     k.add_argument("--repeats", default=None, help="repetitions per timing, medians reported (default 5; quick 3)")
 
-    d = sub.add_parser("derive", help="run the SymPy derivations and write derivations.md")
-    d.add_argument("name", nargs="?", default=None)
+    d = sub.add_parser("derive", help="run the SymPy derivations (or a derivation file PATH.py) and write derivations.md")
+    d.add_argument("name", nargs="?", default=None, help="one built-in derivation, or a derivation file PATH.py (default: every built-in one)")
     d.add_argument("--json", action="store_true")
     d.add_argument("--out", default="reports")
     return p
@@ -235,7 +236,7 @@ def _executor(args, jobs=True):
 
 
 def _options(args, sample_jobs=True):
-    from rmtverify.verification.claims import RunOptions
+    from rmtverify.verification.claim import RunOptions
 
     return RunOptions(
         quick=args.quick,
@@ -249,34 +250,46 @@ def _options(args, sample_jobs=True):
     )
 
 
-def cmd_verify(args) -> int:
-    from rmtverify.verification.claims import check_ladders, get_claim, run_claim
+def _check_ladders(claims, options) -> None:
+    """Refuse now (not in a worker, after other work) a --max-d that cannot extend a claim's ladder."""
+    for claim in claims:
+        if claim.ladders is not None:
+            claim.ladder(options)
 
-    get_claim(args.claim)  # an unknown claim is bad usage, before any work
+
+def cmd_verify(args) -> int:
+    from rmtverify.reports.suite import verify_and_write
+    from rmtverify.verification.registry import get_claim
+
+    claim = get_claim(args.claim)  # an unknown claim or a broken claim file is bad usage, before any work
     options = _options(args)
-    check_ladders([args.claim], options)
-    outcome = run_claim(args.claim, options)
-    print(f"{outcome.name} ({outcome.spec}): {outcome.status} — {outcome.summary}")
-    print(f"report: {Path(args.out) / (outcome.name + '.md')}")
-    return EXIT_OK if outcome.status == "PASS" else EXIT_FAIL
+    _check_ladders([claim], options)
+    entry = verify_and_write(args.claim, options)
+    spec = f" ({entry['spec']})" if entry["spec"] != "file" else ""
+    print(f"{entry['name']}{spec}: {entry['status']} — {entry['summary']}")
+    print(f"report: {Path(args.out) / entry['file']}")
+    return EXIT_OK if entry["status"] == "PASS" else EXIT_FAIL
 
 
 def cmd_report(args) -> int:
     import os
 
-    from rmtverify.verification.claims import CLAIMS, check_ladders
     from rmtverify.reports.markdown import write_index
-    from rmtverify.reports.suite import run_report
+    from rmtverify.reports.suite import claim_files, run_report
+    from rmtverify.verification.registry import builtin_claims, get_claim
 
     started = time.time()
     # a claim's samples run inside its worker (or on --scheduler's Dask cluster): --jobs is for the units
     opts = _options(args, sample_jobs=False)
-    check_ladders(list(CLAIMS), opts)
+    units = list(builtin_claims()) + (claim_files(args.claims) if args.claims else [])
+    _check_ladders([get_claim(u) for u in units], opts)
     Path(opts.out).mkdir(parents=True, exist_ok=True)
     jobs = parse("jobs", args.jobs) if args.jobs is not None else min(2, os.cpu_count() or 1)
-    ordered = run_report(list(CLAIMS), opts, jobs, started, announce=lambda line: print(line, flush=True))
+    ordered = run_report(units, opts, jobs, started, announce=lambda line: print(line, flush=True))
     index = write_index(opts.out, ordered, started)
     print(f"index: {index}")
+    if any(e["status"] == "ERROR" for e in ordered):
+        return EXIT_USAGE
     return EXIT_OK if all(e["status"] == "PASS" for e in ordered) else EXIT_FAIL
 
 
@@ -334,7 +347,7 @@ def cmd_outlier(args) -> int:
 
 def cmd_compare(args) -> int:
     from rmtverify.theory.pca import SampleLaw, choice, population_error, ssr_error
-    from rmtverify.theory.pca import _fraction as k_fraction
+    from rmtverify.theory.pca import k_fraction
 
     model = _build_model(args)
     pca = choice("pca", args.pca, ("population", "sample"))
@@ -371,11 +384,14 @@ def cmd_crossover(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    from rmtverify.verification.derive import as_json, run_derivations, write_report
+    from rmtverify.reports.derivations import as_json, write_report
+    from rmtverify.verification.derive import run_derivations
 
     started = time.time()
+    out = Path(args.out)
+    _check_writable(out)  # before minutes of checks
     reps = run_derivations([args.name] if args.name else None)
-    path = write_report(reps, Path(args.out), started)
+    path = write_report(reps, out, started)
     if args.json:
         print(json.dumps(as_json(reps)))
     else:
@@ -386,6 +402,18 @@ def cmd_derive(args) -> int:
             print(line)
         print(f"report: {path}")
     return EXIT_OK if all(r.ok for r in reps) else EXIT_FAIL
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output folder that cannot be created or written, before any work."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".rmtverify-write-test-"):
+            pass
+    except OSError as exc:
+        raise InputError("out", f"cannot write reports into {str(out)!r} ({exc.strerror or exc})") from None
 
 
 COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover, "bench": cmd_bench}
@@ -402,6 +430,9 @@ def main(argv=None) -> int:
     except InputError as exc:
         sys.stderr.write(f"rmtverify {args.command}: error: {exc}\n")
         return EXIT_USAGE
+    except ClaimFileError as exc:
+        sys.stderr.write(f"rmtverify {args.command}: error in {exc}\n")
+        return EXIT_USAGE
     except SolverError as exc:
         sys.stderr.write(f"rmtverify {args.command}: computation failed: {exc}\n")
         return EXIT_SOLVER
@@ -415,7 +446,16 @@ def main(argv=None) -> int:
 
 
 def entry_point():
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader of our output went away (``rmtverify ... | head``): not an error of ours, and no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    sys.exit(code)
 
 
 if __name__ == "__main__":

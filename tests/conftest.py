@@ -86,3 +86,30 @@ def cli_process():
         return proc.returncode, proc.stdout, proc.stderr
 
     return run
+
+
+QUICK_CLAIMS = ("ssr-closed-form", "errors", "spectrum", "bbp", "pca-spiked", "pca-ar1")
+
+
+@pytest.fixture(scope="session")
+def quick_suite(tmp_path_factory):
+    """Every built-in claim's quick suite at root seed 0, on the correct theory (``good``) and with the theory
+    perturbed by +1% (``bad``), sharing one sample cache: run once per test session.
+
+    Returns {"good": dir, "bad": dir, "rc": {(which, claim): exit code}, "out": {(which, claim): stdout}}."""
+    import contextlib
+    import io
+
+    from rmtverify.cli import main
+
+    base = tmp_path_factory.mktemp("quick-suite")
+    cache = base / "cache"
+    out = {"good": base / "good", "bad": base / "bad", "rc": {}, "out": {}, "cache": cache}
+    for which, extra in (("good", []), ("bad", ["--perturb", "0.01"])):
+        for claim in QUICK_CLAIMS:
+            buf, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+                rc = main(["verify", claim, "--quick", "--out", str(out[which]), "--cache-dir", str(cache), "--quiet", *extra])
+            out["rc"][(which, claim)] = rc
+            out["out"][(which, claim)] = buf.getvalue() + err.getvalue()
+    return out

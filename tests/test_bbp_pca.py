@@ -141,25 +141,6 @@ def test_ar1_thresholds_match_quadrature_of_psi():
         threshold(alpha="2", base="ar1", rho="0.5", spike="e1", lam="0.1", matrix="ssr")
 
 
-def test_bbp_monte_carlo_agrees_and_catches_a_one_percent_error(tmp_path):
-    import json
-
-    from rmtverify.cli import main
-
-    cache = str(tmp_path / "cache")
-    assert main(["verify", "bbp", "--quick", "--out", str(tmp_path / "ok"), "--cache-dir", cache, "--quiet"]) == 0
-    assert main(["verify", "bbp", "--quick", "--out", str(tmp_path / "bad"), "--cache-dir", cache, "--quiet", "--perturb", "0.01"]) == 1
-    bad = json.loads((tmp_path / "bad" / "bbp.json").read_text())
-    for cfg in bad["configs"]:
-        last = cfg["points"][-1]["observables"]
-        assert "FAIL" in (last["s_top"]["status"], last["a_top"]["status"]), cfg["config"]
-    ok = json.loads((tmp_path / "ok" / "bbp.json").read_text())
-    answers = {c["config"]: (c["theta_c_sample"]["theta_c"], c["theta_c_ssr"]["theta_c"]) for c in ok["configs"]}
-    assert answers["isotropic-flat"][0] == answers["isotropic-flat"][1]
-    assert answers["isotropic-e1"][0] != answers["isotropic-e1"][1]
-    assert (tmp_path / "ok" / "bbp-isotropic-e1.png").exists()
-
-
 def test_threshold_cli(cli):
     import json
 

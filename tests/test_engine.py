@@ -8,12 +8,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from rmtverify.montecarlo import engine
+from rmtverify.montecarlo import kernels
 from rmtverify.montecarlo.bench import naive_errors
 from rmtverify.models import make_model
 from rmtverify.core.params import INF
 from rmtverify.core.precision import deliver
-from rmtverify.montecarlo.engine import errors_from_gram, sample_observables, seed_sequence, spike_observables, ssr_eigenvalues
+from rmtverify.montecarlo.engine import seed_sequence
+from rmtverify.montecarlo.kernels import errors_from_gram
+from rmtverify.montecarlo.sample import Sample, gram_factor
 from rmtverify.theory.equivalents import TheoryResult, equivalents, equivalents_in
 from rmtverify.theory.kappa import solve_kappa
 
@@ -38,7 +40,7 @@ MODELS = [
 
 def _data(model, d, n, ss):
     """What the engine draws for this seed: Bartlett's factor F with S = FᵀF/n."""
-    return model.gram_factor(n, d, np.random.default_rng(ss))
+    return gram_factor(model, n, d, np.random.default_rng(ss))
 
 
 @pytest.mark.parametrize("name,make", MODELS, ids=[m[0] for m in MODELS])
@@ -52,10 +54,10 @@ def test_every_route_gives_the_explicit_construction(name, make, alpha):
     lams = [0.05, 0.3, 2.0]
     ref = naive_errors(model, d, X, lams, n)  # Â = I − QD^{-1} formed explicitly
     for method in ("eigh", "cholesky"):
-        got = sample_observables(model, d, n, lams, ss, method=method)
+        got = Sample(model, d, n, ss).ssr_errors(lams, method)
         for obs in ("e_train", "e_gen"):
             assert np.allclose(got[obs], ref[obs], rtol=1e-11, atol=0), (method, obs)
-    one = sample_observables(model, d, n, [0.3], ss)  # auto, one λ: the Cholesky route
+    one = Sample(model, d, n, ss).ssr_errors([0.3])  # auto, one λ: the Cholesky route
     assert np.allclose(one["e_gen"], ref["e_gen"][1], rtol=1e-11, atol=0)
     assert not np.isclose(ref["e_gen"][0], ref["e_gen"][2], rtol=1e-3)  # λ matters: the check has teeth
 
@@ -64,9 +66,9 @@ def test_cholesky_route_steps_aside_when_cancellation_would_cost_digits():
     model = make_model("isotropic")
     d, n = 64, 32  # α < 1 and a tiny λ: [QSQ]_kk = q_k − λ[Q²]_kk cancels
     S = (lambda X: X.T @ X / n)(_data(model, d, n, seed_sequence(0, "cancel", d, 0)))
-    assert engine._errors_cholesky(model, d, S, 1e-4) is None
+    assert kernels.errors_cholesky(model, d, S, 1e-4) is None
     assert errors_from_gram(model, d, S, [1e-4]) == errors_from_gram(model, d, S, [1e-4], "eigh")
-    assert engine._errors_cholesky(model, d, S, 0.2) is not None  # a moderate λ keeps the fast route
+    assert kernels.errors_cholesky(model, d, S, 0.2) is not None  # a moderate λ keeps the fast route
 
 
 def _explicit_ssr(X, lam, n):
@@ -81,7 +83,7 @@ def test_ssr_eigenvalues_are_those_of_the_explicit_matrix(alpha):
     d = 80
     n = int(alpha * d)
     ss = seed_sequence(1, "spectrum-route", d, 3)
-    ev = ssr_eigenvalues(model, d, n, 0.1, ss)
+    ev = Sample(model, d, n, ss).ssr_eigenvalues(0.1)
     ref = np.sort(np.linalg.eigvals(_explicit_ssr(_data(model, d, n, ss), 0.1, n)).real)
     assert np.all(np.diff(ev) >= 0) and len(ev) == d
     assert np.max(np.abs(ev - ref)) < 1e-10
@@ -91,13 +93,13 @@ def test_ssr_eigenvalues_are_those_of_the_explicit_matrix(alpha):
 @pytest.mark.parametrize("d", [64, 300])  # LAPACK subset driver below 256, Lanczos from 256
 @pytest.mark.parametrize("theta", [0.5, 6])  # below and above the threshold
 def test_spike_observables_against_dense_eigendecompositions(d, theta):
-    assert (d >= engine.LANCZOS_MIN_D) == (d == 300)
+    assert (d >= kernels.LANCZOS_MIN_D) == (d == 300)
     model = make_model("spiked", theta=theta, spike="flat")
     n, lam = 2 * d, 0.1
     ss = seed_sequence(4, "spike-route", d, 0)
-    got = spike_observables(model, d, n, lam, ss)
+    got = Sample(model, d, n, ss).spike(lam)
     X = _data(model, d, n, ss)
-    v = model.vectors(d)[:, 0]
+    v = model.spike_directions(d)[:, 0]
     s, V = np.linalg.eigh(X.T @ X / n)
     w, U = np.linalg.eig(_explicit_ssr(X, lam, n))
     top = np.argmax(w.real)
@@ -155,13 +157,13 @@ def test_warm_start_takes_fewer_iterations():
 @pytest.mark.parametrize("n", [600, 150])
 def test_pca_top_k_route_equals_the_eigendecomposition(make, n):
     """Few PCA directions: Lanczos for the top k and a Cholesky inverse for SSR give the eigh route's numbers."""
-    from rmtverify.montecarlo.pca_kernels import PARTIAL_K_MAX, _eigh_observables, _masked, _top_k_observables
+    from rmtverify.montecarlo.kernels import PARTIAL_K_MAX, masked_error, pca_eigh, pca_top_k
 
     model, d, ks = make(), 300, [1, 3, PARTIAL_K_MAX]
-    assert d >= engine.LANCZOS_MIN_D
-    F = model.gram_factor(n, d, np.random.default_rng(seed_sequence(0, "pca-top-k", d, n)))
+    assert d >= kernels.LANCZOS_MIN_D
+    F = gram_factor(model, n, d, np.random.default_rng(seed_sequence(0, "pca-top-k", d, n)))
     S = F.T @ F / n
-    fast, ref = _top_k_observables(model, d, n, 0.1, ks, S), _eigh_observables(model, d, n, 0.1, ks, S)
+    fast, ref = pca_top_k(model, d, n, 0.1, ks, S), pca_eigh(model, d, n, 0.1, ks, S)
     assert fast is not None
     assert abs(fast["e_ssr"] / ref["e_ssr"] - 1) < 1e-12
     for key in ("recon", "masked"):
@@ -173,5 +175,5 @@ def test_pca_top_k_route_equals_the_eigendecomposition(make, n):
     for k, got in zip(ks, ref["masked"]):
         p = np.concatenate([np.full(d - k, 1 / np.mean(s[: d - k])), 1 / s[d - k :]])
         P = (V * p) @ V.T
-        explicit = _masked(P, lambda B: model.sigma(d) @ B, d)
+        explicit = masked_error(P, lambda B: model.sigma(d) @ B, d)
         assert abs(got / explicit - 1) < 1e-12, (k, got, explicit)

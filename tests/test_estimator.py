@@ -8,7 +8,8 @@ import pytest
 from rmtverify.core.exceptions import InputError
 from rmtverify.montecarlo.estimators import MaskedSSR, masked_ridge_reference
 from rmtverify.models import make_model
-from rmtverify.montecarlo.engine import errors_from_gram, seed_sequence
+from rmtverify.montecarlo.engine import seed_sequence
+from rmtverify.montecarlo.kernels import errors_from_gram
 
 
 def rel_diff(a, b):

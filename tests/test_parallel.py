@@ -19,7 +19,9 @@ import pytest
 from rmtverify.core.exceptions import InputError
 from rmtverify.montecarlo.executor import DaskExecutor, ExecutorSpec, ProcessExecutor, executor_spec
 from rmtverify.models import make_model
-from rmtverify.montecarlo.engine import OBSERVABLES, SPIKE_CONTROLS, SPIKE_OBSERVABLES, Progress, simulate, simulate_ladder, spectra_ladder, spike_ladder
+from rmtverify.montecarlo.engine import SpikeObservables, SsrEigenvalues, measure_ladder, sample_size, simulate, simulate_ladder
+from rmtverify.montecarlo.kernels import OBSERVABLES, SPIKE_CONTROLS, SPIKE_OBSERVABLES
+from rmtverify.montecarlo.progress import Progress
 from rmtverify.core.storage import SampleCache
 
 PYTHON = sys.executable
@@ -34,8 +36,13 @@ def _sweeps(executor, cache=None):
     spiked = make_model("spiked", theta=3, spike="random", rank=2)
     errors_grid = simulate_ladder(ar1, "1.5", ["0.05", "0.5"], LADDER, SEEDS, 3, cache, "par|ar1", executor=executor)
     errors_one = simulate_ladder(spiked, "0.5", ["0.2"], LADDER, SEEDS, 3, cache, "par|spiked", executor=executor)
-    spectra = spectra_ladder(make_model("mixture", atoms="1,4"), "0.5", "0.1", LADDER, SEEDS, 3, cache, "par|mix", executor=executor)
-    spikes = spike_ladder(lambda i: make_model("spiked", theta=4, spike="random", spike_seed=i), "2", "0.1", LADDER, SEEDS, 3, cache, "par|spike", executor=executor)
+    mix = make_model("mixture", atoms="1,4")
+    ns = [sample_size("0.5", d) for d in LADDER]
+    run = measure_ladder(SsrEigenvalues("0.1"), lambda i: mix, "par|mix", LADDER, ns, SEEDS, 3, cache, executor)
+    spectra = [(n, [np.asarray(v["eigenvalues"]) for v in values]) for n, values in zip(ns, run.values)]
+    ns = [sample_size("2", d) for d in LADDER]
+    run = measure_ladder(SpikeObservables("0.1"), lambda i: make_model("spiked", theta=4, spike="random", spike_seed=i), "par|spike", LADDER, ns, SEEDS, 3, cache, executor)
+    spikes = [(n, {k: np.array([v[k] for v in values]) for k in SPIKE_OBSERVABLES + SPIKE_CONTROLS}) for n, values in zip(ns, run.values)]
     return errors_grid, errors_one, spectra, spikes
 
 
@@ -206,7 +213,7 @@ def test_sigkill_mid_run_loses_no_finished_sample(tmp_path):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeypatch, jobs):
     from rmtverify.reports import suite as runner
-    from rmtverify.verification.claims import RunOptions
+    from rmtverify.verification.claim import RunOptions
 
     monkeypatch.setattr(runner, "_derivation_names", lambda: ["kappa", "spiked"])
     lines = []
@@ -227,7 +234,7 @@ def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeyp
 
 
 def test_max_d_extends_each_ladder_by_doubling_and_never_cuts_it():
-    from rmtverify.verification.claims import RunOptions
+    from rmtverify.verification.claim import RunOptions
     from rmtverify.core.exceptions import InputError
 
     assert RunOptions(quick=True).ladder((64, 128), (128, 256)) == (64, 128)

@@ -12,7 +12,8 @@ import pytest
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.montecarlo.engine import OBSERVABLES, sample_size, simulate
+from rmtverify.montecarlo.engine import sample_size, simulate
+from rmtverify.montecarlo.kernels import OBSERVABLES
 from rmtverify.core.storage import SampleCache, default_cache_dir
 from rmtverify.theory.equivalents import equivalents
 
@@ -220,7 +221,7 @@ def test_simulate_cli_json(cli, isolated_sample_cache):
 def test_interrupted_run_keeps_finished_samples(cli, monkeypatch, isolated_sample_cache):
     import rmtverify.montecarlo.engine as engine
 
-    real = engine.sample_observables
+    real = engine.SsrErrors.__call__
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -229,13 +230,13 @@ def test_interrupted_run_keeps_finished_samples(cli, monkeypatch, isolated_sampl
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "sample_observables", flaky)
+    monkeypatch.setattr(engine.SsrErrors, "__call__", flaky)
     argv = ("simulate", "ar1", "--rho", "0.3", "--alpha", "2", "--lam", "0.1", "--d", "16", "--seeds", "5", "--json", "--quiet")
     rc, out, err = cli(*argv)
     assert rc == 130 and out == ""
     assert len(err.splitlines()) == 1 and "interrupted" in err and "Traceback" not in err
     assert len(_cache_files(isolated_sample_cache)) == 2  # the two finished samples, whole
-    monkeypatch.setattr(engine, "sample_observables", real)
+    monkeypatch.setattr(engine.SsrErrors, "__call__", real)
     cache = SampleCache(isolated_sample_cache)
     sim = simulate(make_model("ar1", rho="0.3"), "2", ["0.1"], 16, seeds=5, cache=cache)
     assert sim.cache_hits == 2 and cache.misses == 3

@@ -136,13 +136,7 @@ def test_every_result_lambdifies_and_matches_sympy(name):
 # Results the library does not bind yet but will (work in progress, not reference-only): each is reported as an
 # expected failure until its "derivation.key" string appears under rmtverify/. Remove an entry when you bind it
 # (a bound entry still listed only warns); a new unbound result must be bound or tagged reference_only instead.
-PENDING_BINDING = {
-    ("bbp", "cv_vSv"),
-    ("bbp", "cv_vS2v"),
-    ("bbp", "q_from_tau"),
-    ("spectrum", "pushforward"),
-    ("spectrum", "pushforward_inverse"),
-}
+PENDING_BINDING: set = set()
 
 
 @lru_cache(maxsize=None)

@@ -9,10 +9,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from rmtverify.cli import main
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.montecarlo.engine import spectra
+from rmtverify.montecarlo.engine import SsrEigenvalues, measure_ladder, sample_size
 from rmtverify.theory.spectrum import spectral_law
 
 
@@ -95,20 +94,24 @@ def test_mixture_atoms_are_the_excess_of_each_block_over_alpha():
     assert none.atoms() == []
 
 
+def _eigenvalues(model, alpha, lam, d, seeds, key):
+    run = measure_ladder(SsrEigenvalues(lam), lambda i: model, key, [d], [sample_size(alpha, d)], seeds)
+    return [np.asarray(v["eigenvalues"]) for v in run.values[0]]
+
+
 def test_pushforward_holds_for_constant_diagonal_and_fails_for_a_mixture():
-    from rmtverify.verification.claims.spectrum import _ks_tables, theory_tables
+    from rmtverify.theory.spectrum import ks_between, law_tables
+    from rmtverify.verification.distances import ks_distance
 
     iso = spectral_law(make_model("isotropic"), "2", "0.1", dps=None)
     assert iso.constant_diagonal
     mix = make_model("mixture", atoms="1,4")
-    full = theory_tables(spectral_law(mix, "2", "0.1", dps=None))
-    pf = theory_tables(spectral_law(mix, "2", "0.1", dps=None, pushforward=True))
-    assert _ks_tables(full, pf) > 0.1
+    full = law_tables(spectral_law(mix, "2", "0.1", dps=None))
+    pf = law_tables(spectral_law(mix, "2", "0.1", dps=None, pushforward=True))
+    assert ks_between(full, pf) > 0.1
     # and the Monte Carlo sides with the full law
-    _, eigs = spectra(mix, "2", "0.1", 256, 4, 0, None, "test")
-    from rmtverify.verification.claims.spectrum import _ks
-
-    assert np.mean([_ks(ev, full.x, full.F) for ev in eigs]) < 0.03 < np.mean([_ks(ev, pf.x, pf.F) for ev in eigs])
+    eigs = _eigenvalues(mix, "2", "0.1", 256, 4, "test")
+    assert np.mean([ks_distance(ev, full.x, full.F) for ev in eigs]) < 0.03 < np.mean([ks_distance(ev, pf.x, pf.F) for ev in eigs])
 
 
 def test_perturbed_equation_moves_the_law():
@@ -127,28 +130,15 @@ def test_density_rejects_bad_input(cli):
         spectral_law(make_model("isotropic"), "-1", "0.1")
 
 
-def test_spectrum_quick_passes_and_detects_a_one_percent_error(tmp_path):
-    cache = str(tmp_path / "cache")
-    good = main(["verify", "spectrum", "--quick", "--out", str(tmp_path / "good"), "--cache-dir", cache, "--quiet"])
-    bad = main(["verify", "spectrum", "--quick", "--out", str(tmp_path / "bad"), "--cache-dir", cache, "--quiet", "--perturb", "0.01"])
-    assert good == 0 and bad == 1
-    data = json.loads((tmp_path / "bad" / "spectrum.json").read_text())
-    for cfg in data["configs"]:
-        assert cfg["observables"]["stieltjes_re"]["verdict"]["status"] == "FAIL" or cfg["observables"]["stieltjes_im"]["verdict"]["status"] == "FAIL"
-    ok = json.loads((tmp_path / "good" / "spectrum.json").read_text())
-    holds = {c["config"]: c["pushforward"]["holds"] for c in ok["configs"]}
-    assert holds["mixture-a2"] is False and holds["isotropic-a2"] is True and holds["ar1-a2"] is True
-    assert (tmp_path / "good" / "spectrum-mixture-a2.png").exists()
-
-
 def test_pushforward_monte_carlo_scores_the_continuous_part_when_there_is_an_atom():
     """α = 1/2: half the eigenvalues sit on the atom and straddle it by rounding; the push-forward
     comparison must score the continuous part (as the KS sub-tests do), not report a spurious 0.25."""
-    from rmtverify.verification.claims.spectrum import _pushforward_mc, theory_tables
+    from rmtverify.theory.spectrum import law_tables
+    from rmtverify.verification.distances import ks_continuous, ks_distance
 
     law = spectral_law(make_model("isotropic"), "0.5", "0.1", dps=None)
-    tables = theory_tables(law)
+    tables = law_tables(law)
     assert tables.atoms and abs(tables.atoms[0][1] - 0.5) < 1e-12
-    _, eigs = spectra(make_model("isotropic"), "0.5", "0.1", 256, 3, 0, None, "test-atom")
-    res = _pushforward_mc(eigs, tables, tables, 256)
-    assert res["mc_ks_to_full_law"] < 0.05 and res["mc_ks_to_full_law"] == res["mc_ks_to_pushforward"]
+    eigs = _eigenvalues(make_model("isotropic"), "0.5", "0.1", 256, 3, "test-atom")
+    assert np.mean([ks_continuous(ev, tables, 256) for ev in eigs]) < 0.05
+    assert np.mean([ks_distance(ev, tables.x, tables.F) for ev in eigs]) > 0.2  # a plain KS stalls at half the atom

@@ -11,7 +11,9 @@ import pytest
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
-from rmtverify.montecarlo.engine import control_variate_mean, seed_sequence, spike_observables
+from rmtverify.montecarlo.engine import seed_sequence
+from rmtverify.montecarlo.sample import Sample, gram_factor
+from rmtverify.verification.statistics import control_variate_mean
 from rmtverify.montecarlo.wishart import bartlett_factor
 
 
@@ -70,9 +72,9 @@ def test_gram_factor_gives_the_law_of_the_sample_covariance(make, n):
     """E S = Σ entry by entry, and E tr S²/d agrees between Bartlett's factor and the rows."""
     model, d, R = make(), 10, 3000
     rng_f, rng_x = np.random.default_rng(seed_sequence(0, "bartlett-law", d, n)), np.random.default_rng(seed_sequence(1, "bartlett-law", d, n))
-    SF = np.array([(lambda F: F.T @ F / n)(model.gram_factor(n, d, rng_f)) for _ in range(R)])
+    SF = np.array([(lambda F: F.T @ F / n)(gram_factor(model, n, d, rng_f)) for _ in range(R)])
     SX = np.array([(lambda X: X.T @ X / n)(model.sample(n, d, rng_x)) for _ in range(R)])
-    assert model.gram_factor(n, d, rng_f).shape == (min(n, model.noise_dim(d)), d)
+    assert gram_factor(model, n, d, rng_f).shape == (min(n, model.noise_dim(d)), d)
     sigma = model.sigma(d)
     z_mean = np.abs(SF.mean(axis=0) - sigma) / (SF.std(axis=0, ddof=1) / np.sqrt(R) + 1e-300)
     assert np.max(z_mean[SF.std(axis=0) > 0]) < 5
@@ -83,7 +85,7 @@ def test_gram_factor_gives_the_law_of_the_sample_covariance(make, n):
 
     assert z(q_f, q_x) < 4
     # teeth: the same criterion rejects n − 1 samples passed off as n
-    short = np.array([(lambda F: np.sum((F.T @ F / n) ** 2) / d)(model.gram_factor(n - 1, d, rng_f)) for _ in range(R)])
+    short = np.array([(lambda F: np.sum((F.T @ F / n) ** 2) / d)(gram_factor(model, n - 1, d, rng_f)) for _ in range(R)])
     assert z(short, q_x) > 4
 
 
@@ -98,7 +100,7 @@ def test_cross_fitted_control_variate_is_calibrated_where_the_in_sample_one_is_n
         return float(adj.mean()), float(np.sqrt(resid @ resid / (len(y) - 1 - C.shape[1]) / len(y)))
 
     model, d, K, R = make_model("spiked", theta=7, spike="flat"), 64, 24, 300
-    vals = [spike_observables(model, d, 2 * d, 0.1, seed_sequence(5, "cv-calibration", d, i)) for i in range(R * K)]
+    vals = [Sample(model, d, 2 * d, seed_sequence(5, "cv-calibration", d, i)).spike(0.1) for i in range(R * K)]
     C2 = np.array([[v["c_vsv"], v["c_vs2v"]] for v in vals])
     for key in ("s_top", "s_overlap", "a_top", "a_overlap"):
         y = np.array([v[key] for v in vals])

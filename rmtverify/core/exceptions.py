@@ -1,4 +1,8 @@
-"""The two ways a computation refuses: bad input, and a solver that did not converge."""
+"""The ways a computation refuses: bad input, a solver that did not converge, a user's claim file that fails.
+
+Each keeps the arguments it was built from, so that it survives pickling: an error raised in a worker
+process (a local pool, a Dask worker) reaches the caller as the same error with the same message.
+"""
 
 
 class RmtVerifyError(Exception):
@@ -10,7 +14,11 @@ class InputError(RmtVerifyError, ValueError):
 
     def __init__(self, parameter: str, message: str):
         self.parameter = parameter
+        self.message = message
         super().__init__(f"{parameter}: {message}")
+
+    def __reduce__(self):
+        return (type(self), (self.parameter, self.message))
 
 
 class SolverError(RmtVerifyError, RuntimeError):
@@ -20,3 +28,17 @@ class SolverError(RmtVerifyError, RuntimeError):
         self.what = what
         self.tried = tried
         super().__init__(f"{what} did not converge; tried {tried}")
+
+    def __reduce__(self):
+        return (type(self), (self.what, self.tried))
+
+
+class ClaimFileError(RmtVerifyError, ValueError):
+    """A user's claim or derivation file that cannot be used: it names the file, the function and the point."""
+
+    def __init__(self, path: str, where: str, message: str):
+        self.path, self.where, self.message = path, where, message
+        super().__init__(f"{path}: {where}: {message}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.where, self.message))

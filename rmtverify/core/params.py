@@ -59,7 +59,7 @@ class Parameter:
         """The exact value (Fraction, int, or INF), or InputError naming this parameter."""
         if value is None:
             raise InputError(self.name, f"is required; allowed: {self.allowed()}")
-        x = _exact(value)
+        x = exact(value)
         if x is None:
             raise InputError(self.name, f"must be {self.allowed()}; got {value!r}")
         if x == INF or x == -INF:
@@ -75,7 +75,7 @@ class Parameter:
         return x
 
 
-def _exact(value):
+def exact(value):
     """An exact Fraction (or ±INF) from a str, int, Fraction, float or mpf; None if not a number."""
     if isinstance(value, bool):
         return None

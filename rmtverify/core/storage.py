@@ -56,7 +56,13 @@ def default_cache_dir() -> Path:
 
 
 class SampleCache:
-    """One JSON file per finished sample; ``None`` directory disables caching."""
+    """One file per finished sample, named by the hash of its spec; a ``None`` directory disables caching.
+
+    A record is a dict of numbers, lists of numbers and float64 arrays. Records without arrays are JSON
+    (floats round-trip exactly through their shortest repr); records with arrays are ``.npz``. A file that is
+    missing, damaged, of another spec, or not of that shape is a miss: the sample is recomputed and the file
+    replaced atomically.
+    """
 
     def __init__(self, directory: Path | None):
         self.directory = Path(directory) if directory is not None else None
@@ -67,50 +73,49 @@ class SampleCache:
     def key(spec: dict) -> str:
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    def _path(self, spec: dict, suffix: str) -> Path:
+        key = self.key(spec)
+        return self.directory / key[:2] / f"{key}{suffix}"
 
     def get(self, spec: dict):
+        """The cached record of ``spec`` (dict), or None."""
         if self.directory is None:
             return None
-        path = self._path(self.key(spec))
+        record = self._read_json(spec)
+        if record is None:
+            record = self._read_npz(spec)
+        if record is not None:
+            self.hits += 1
+        return record
+
+    def _read_json(self, spec):
         try:
-            with open(path, "r", encoding="utf-8") as fh:
+            with open(self._path(spec, ".json"), "r", encoding="utf-8") as fh:
                 record = json.load(fh)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None  # missing or damaged: recompute (and overwrite atomically)
+            return None
         if not isinstance(record, dict) or record.get("spec") != spec or not isinstance(record.get("values"), dict):
-            return None  # a hash collision or a stale format: recompute
-        self.hits += 1
+            return None  # a hash collision or a stale format
         return record["values"]
 
-    def get_array(self, spec: dict):
-        """A cached float64 array (e.g. the eigenvalues of one sample), or None."""
-        if self.directory is None:
-            return None
-        key = self.key(spec)
-        path = self.directory / key[:2] / f"{key}.npz"
+    def _read_npz(self, spec):
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["spec"]) != json.dumps(spec, sort_keys=True):
+            with np.load(self._path(spec, ".npz"), allow_pickle=False) as z:
+                if "spec" not in z.files or str(z["spec"]) != json.dumps(spec, sort_keys=True):
                     return None
-                arr = np.array(z["values"])
+                return {k[2:]: np.array(z[k]) for k in z.files if k.startswith("v_")}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
-        self.hits += 1
-        return arr
-
-    def put_array(self, spec: dict, values: np.ndarray) -> None:
-        self.misses += 1
-        if self.directory is None:
-            return
-        key = self.key(spec)
-        buf = io.BytesIO()
-        np.savez(buf, spec=np.array(json.dumps(spec, sort_keys=True)), values=np.asarray(values, dtype=float))
-        atomic_write_bytes(self.directory / key[:2] / f"{key}.npz", buf.getvalue(), durable=False)
 
     def put(self, spec: dict, values: dict) -> None:
         self.misses += 1
         if self.directory is None:
             return
-        atomic_write_text(self._path(self.key(spec)), json.dumps({"spec": spec, "values": values}), durable=False)
+        if any(isinstance(v, np.ndarray) for v in values.values()):
+            buf = io.BytesIO()
+            arrays = {f"v_{k}": np.asarray(v, dtype=float) for k, v in values.items()}
+            np.savez(buf, spec=np.array(json.dumps(spec, sort_keys=True)), **arrays)
+            atomic_write_bytes(self._path(spec, ".npz"), buf.getvalue(), durable=False)
+        else:
+            text = json.dumps({"spec": spec, "values": values})
+            atomic_write_text(self._path(spec, ".json"), text, durable=False)

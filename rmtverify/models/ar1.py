@@ -26,6 +26,11 @@ from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
 BOUNDARIES = ("toeplitz", "circulant")
 
 
+def circulant_eigenvalues(rho, d: int) -> np.ndarray:
+    """The eigenvalues of the circulant AR(1) Σ at d, float64: the symbol f at the Fourier frequencies 2πj/d."""
+    return numpy_function("ar1.symbol")(2 * np.pi * np.arange(d) / d, float(rho))
+
+
 class _Dual:
     """A number with its κ-derivative; only the operations the pivots need."""
 
@@ -104,9 +109,16 @@ class ToeplitzResolvent(Resolvent):
 
 
 class CirculantResolvent(Resolvent):
+    """Σ circulant: its eigenvalues are the symbol at the Fourier frequencies, and τ(κ) = (1/d) Σ_j 1/(f(2πj/d) + κ).
+
+    ``trace`` sums in the context (fsum of the eigenvalues of R and of their squares); ``trace_array`` is the
+    same average in double precision, vectorised over an array of complex κ (the spectral law's fast path).
+    """
+
     def __init__(self, rho, d, ctx):
         symbol = Formulas(ctx)("ar1.symbol")
         r = mpf(ctx, rho)
+        self.rho = rho
         self.eigs = [symbol(2 * ctx.pi * j / d, r) for j in range(d)]
         self.mean_sigma = ctx.mpf(1)
         self.fsum, self.d = ctx.fsum, d
@@ -114,6 +126,10 @@ class CirculantResolvent(Resolvent):
     def trace(self, kappa):
         inv = [1 / (s + kappa) for s in self.eigs]  # eigenvalues of R
         return self.fsum(inv) / self.d, -self.fsum(x * x for x in inv) / self.d
+
+    def trace_array(self, kappas):
+        shifted = circulant_eigenvalues(self.rho, self.d)[None, :] + kappas[:, None]  # eigenvalues of Σ + κI, per κ
+        return np.mean(1 / shifted, axis=1), -np.mean(1 / shifted**2, axis=1)
 
     def diagonal(self, kappa):
         tau, tau_p = self.trace(kappa)  # circulant: every diagonal entry is the mean
@@ -124,6 +140,7 @@ class LimitResolvent(Resolvent):
     def __init__(self, rho, ctx):
         f = Formulas(ctx)
         self.ctx = ctx
+        self.rho = rho
         self.r = mpf(ctx, rho)
         self._tau, self._tau_p = f("ar1.tau"), f("ar1.tau_p")
         self._tau_c, self._tau_c_p = f("ar1.tau_c"), f("ar1.tau_c_p")
@@ -154,6 +171,11 @@ class LimitResolvent(Resolvent):
         tau, tau_p = self.trace(kappa)  # Szegő: the bulk diagonal is the mean
         return [DiagonalGroup(Fraction(1), tau, tau_p)]
 
+    def trace_array(self, kappas):
+        # the product branch at every complex κ (the spectral law's arguments stay off the cut)
+        r = float(self.rho)
+        return numpy_function("ar1.tau_c")(kappas, r), numpy_function("ar1.tau_c_p")(kappas, r)
+
 
 class AR1(CovarianceModel):
     name = "ar1"
@@ -180,8 +202,16 @@ class AR1(CovarianceModel):
             return CirculantResolvent(self.rho, d, ctx)
         return ToeplitzResolvent(self.rho, d, ctx)
 
-    def _eigs_circulant(self, d):
-        return numpy_function("ar1.symbol")(2 * np.pi * np.arange(d) / d, float(self.rho))
+    def constant_diagonal(self, d):
+        # d = ∞: Szegő (the bulk diagonal of R is τ); circulant: every diagonal entry is the mean
+        return d == INF or self.boundary == "circulant"
+
+    def sigma_max(self, d, ctx):
+        # the top of the symbol bounds every finite-d spectrum too (Toeplitz and circulant); in double precision
+        return ctx.mpf(numpy_function("ar1.f_max")(float(self.rho)))
+
+    def ar1_rho(self):
+        return self.rho
 
     def sigma(self, d):
         lags = np.arange(d)
@@ -194,7 +224,7 @@ class AR1(CovarianceModel):
         r = float(self.rho)
         if self.boundary == "circulant":
             # circular convolution with the kernel whose spectrum is √f: covariance has spectrum f
-            root = np.sqrt(self._eigs_circulant(d)[: d // 2 + 1])
+            root = np.sqrt(circulant_eigenvalues(self.rho, d)[: d // 2 + 1])
             return np.fft.irfft(root * np.fft.rfft(Z, axis=1), n=d, axis=1)
         # AR recursion x_j = ρ x_{j−1} + √(1−ρ²) z_j with x_1 = z_1, as a linear filter (a C loop: 3-4x faster
         # than a bidiagonal solve or a loop over columns here)
@@ -206,7 +236,7 @@ class AR1(CovarianceModel):
     def sigma_apply(self, d, B):
         r = float(self.rho)
         if self.boundary == "circulant":
-            eigs = self._eigs_circulant(d)[: d // 2 + 1]
+            eigs = circulant_eigenvalues(self.rho, d)[: d // 2 + 1]
             return np.fft.irfft(eigs[:, None] * np.fft.rfft(B, axis=0), n=d, axis=0)
         # Σ B = T^{-1} B with T tridiagonal: a banded solve, O(d²)
         edge = float(numpy_function("ar1.tinv_edge")(r))

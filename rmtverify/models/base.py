@@ -5,6 +5,12 @@ and a *resolvent* for the theory: for a number context ``ctx`` (a local mpmath
 context for high precision, or ``mpmath.fp`` for double precision) it
 evaluates τ(κ) = (1/d) tr R and the diagonal of R = (Σ + κI)^{-1} with their
 κ-derivatives. Those two functionals are all the theory of SPEC §2 needs.
+
+Beyond them a model answers what the theory asks of it, so that no theory
+module switches on model names: its population *types* when Σ is diagonal
+(``spectral_types``), whether diag R is constant (``constant_diagonal``), an
+upper bound of Σ's spectrum (``sigma_max``), the model whose d = ∞ law it has
+(``limit_base``), and the AR(1) correlation of that law (``ar1_rho``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,15 @@ import numpy as np
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import INF, parse
+
+
+@dataclass(frozen=True)
+class Types:
+    """A population of (weight, σ, m) types: diagonal Σ, or d = ∞ with atoms (m = R_kk on the type)."""
+
+    weights: tuple
+    sigmas: tuple
+    ms: tuple
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,17 @@ class Resolvent(ABC):
     @abstractmethod
     def diagonal(self, kappa) -> list[DiagonalGroup]:
         """The diagonal of R at κ, grouped; the weights sum to 1."""
+
+    def trace_array(self, kappas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(τ, τ') at every complex κ of an array, in double precision (the spectral law's vectorised path).
+
+        This default evaluates ``trace`` point by point; resolvents with a closed form override it with
+        a vectorised NumPy evaluation.
+        """
+        pairs = [self.trace(complex(k)) for k in np.asarray(kappas).ravel()]
+        tau = np.array([complex(t) for t, _ in pairs]).reshape(np.shape(kappas))
+        tau_p = np.array([complex(tp) for _, tp in pairs]).reshape(np.shape(kappas))
+        return tau, tau_p
 
 
 class SpectralResolvent(Resolvent):
@@ -99,6 +125,34 @@ class CovarianceModel(ABC):
         """The d = ∞ description (spectral law, Toeplitz symbol, spikes), or None if there is none."""
         return None
 
+    def limit_base(self) -> "CovarianceModel":
+        """The model whose d = ∞ law this model has: itself, unless finite-rank changes (spikes) leave the
+        normalised traces of a base model unchanged at d = ∞."""
+        return self
+
+    def ar1_rho(self) -> Fraction:
+        """The AR(1) correlation ρ of the d = ∞ description (0 for Σ = I); InputError naming "model" when the
+        d = ∞ law is not an AR(1) one (the PCA comparisons need it)."""
+        raise InputError("model", f"PCA comparisons are implemented for isotropic, AR(1) and spiked models; got {self.name!r}")
+
+    def spectral_types(self, d, ctx, kappa) -> Types | None:
+        """The population types (weight, σ, R_kk) at dimension d and κ when Σ is diagonal in the coordinates
+        (or at d = ∞, a finite list of atoms), in the context ctx; None otherwise."""
+        return None
+
+    def constant_diagonal(self, d) -> bool:
+        """True when diag R = diag (Σ + κI)^{-1} is constant (every R_kk equal to τ) at dimension d."""
+        return False
+
+    def sigma_max(self, d, ctx):
+        """An upper bound of Σ's spectrum at dimension d (d = ∞: of its limiting law), in ctx.
+
+        The default is the largest eigenvalue of Σ(d) in double precision; models with a d = ∞ law
+        override it."""
+        if d == INF:
+            raise InputError("d", f"model {self.name!r} has no d = inf description; use a finite d")
+        return ctx.mpf(float(np.linalg.eigvalsh(self.sigma(d))[-1]))
+
     @abstractmethod
     def resolvent(self, d, ctx) -> Resolvent:
         """Resolvent functionals at dimension d (int, or INF) in the number context ctx."""
@@ -107,7 +161,7 @@ class CovarianceModel(ABC):
     def sigma(self, d: int) -> np.ndarray:
         """Σ at finite d, float64."""
 
-    #: rows are x = R z with z ~ N(0, I_m): S may be drawn through Bartlett's factor (see gram_factor);
+    #: rows are x = R z with z ~ N(0, I_m): S may be drawn through Bartlett's factor (montecarlo.sample.gram_factor);
     #: a model with non-Gaussian z must set this False
     gaussian: bool = True
 
@@ -123,18 +177,6 @@ class CovarianceModel(ABC):
         """n i.i.d. rows x ~ N(0, Σ), float64, shape (n, d)."""
         return self.apply_root(d, rng.standard_normal((n, self.noise_dim(d))))
 
-    def gram_factor(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-        """F (min(n, m) × d) with FᵀF/n distributed exactly as S = XᵀX/n for n rows x ~ N(0, Σ).
-
-        F = U Rᵀ with U Bartlett's factor of ZᵀZ (:mod:`rmtverify.wishart`): for n ≥ d the Monte Carlo
-        draws d pseudo-rows instead of n rows. Non-Gaussian models fall back to the rows themselves.
-        """
-        if not self.gaussian:
-            return self.sample(n, d, rng)
-        from rmtverify.montecarlo.wishart import bartlett_factor
-
-        return self.apply_root(d, bartlett_factor(n, self.noise_dim(d), rng))
-
     def sigma_apply(self, d: int, B: np.ndarray) -> np.ndarray:
         """Σ @ B; models with structure override this with a cheaper product."""
         return self.sigma(d) @ B
@@ -145,6 +187,10 @@ class CovarianceModel(ABC):
         The Monte Carlo engine then serves every λ of a grid with O(d² r) work instead of a d³ product.
         """
         return None
+
+    def spike_directions(self, d: int) -> np.ndarray:
+        """The spike directions as orthonormal columns (d × r), for models with spikes."""
+        raise InputError("model", f"model {self.name!r} has no spike directions (use the spiked model)")
 
     def __repr__(self):
         return self.key()

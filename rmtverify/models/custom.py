@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtverify.symbolic.certify import flint_precision as _flint_prec
+from rmtverify.symbolic.certify import flint_precision
 from rmtverify.symbolic.certify import to_arb
 from rmtverify.core.exceptions import InputError, SolverError
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import mpf
-from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent, Types
 
 #: allowed relative asymmetry of a Σ read from a file (it is then symmetrised exactly)
 SYMMETRY_TOL = 1e-12
@@ -37,10 +37,10 @@ def _load(sigma):
         return arr, None
     if isinstance(sigma, np.ndarray):
         return sigma, None
-    from rmtverify.core.params import _exact
+    from rmtverify.core.params import exact
 
     try:
-        rows = [[_exact(x) for x in row] for row in sigma]
+        rows = [[exact(x) for x in row] for row in sigma]
     except TypeError:
         raise InputError("sigma", "must be a square array of real numbers") from None
     if any(x is None or x in (INF, -INF) for row in rows for x in row):
@@ -73,7 +73,7 @@ class FlintResolvent(Resolvent):
     def _trace_sigma(self):
         import flint
 
-        with _flint_prec(self.ctx.prec + 30):
+        with flint_precision(self.ctx.prec + 30):
             return sum((self._entry(i, i) for i in range(self.d)), flint.arb(0))
 
     def _entry(self, i, j):
@@ -90,7 +90,7 @@ class FlintResolvent(Resolvent):
         if key in self._cache:
             return self._cache[key]
         for extra in (30, 120, 480):
-            with _flint_prec(self.ctx.prec + extra):
+            with flint_precision(self.ctx.prec + extra):
                 k = to_arb(self.ctx.mpf(kappa))
                 M = flint.arb_mat(self.d, self.d, [self._entry(i, j) + (k if i == j else 0) for i in range(self.d) for j in range(self.d)])
                 try:
@@ -189,8 +189,6 @@ class Custom(CovarianceModel):
 
     def spectral_types(self, d, ctx, kappa):
         """Types (Σ_kk, R_kk) when Σ is diagonal; None otherwise (the dense equation is used)."""
-        from rmtverify.theory.spectrum import Types
-
         if np.count_nonzero(self.arr - np.diag(np.diag(self.arr))):
             return None
         diag = [self.rows[k][k] if self.rows is not None else Fraction(float(self.arr[k, k])) for k in range(self.d)]

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from rmtverify.symbolic.formulas import Formulas
-from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.symbolic.formulas import Formulas, numpy_function
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, Types
 
 
 class IsotropicResolvent(Resolvent):
@@ -22,6 +22,9 @@ class IsotropicResolvent(Resolvent):
     def diagonal(self, kappa):
         tau, tau_p = self.trace(kappa)
         return [DiagonalGroup(Fraction(1), tau, tau_p)]
+
+    def trace_array(self, kappas):
+        return numpy_function("isotropic.tau")(kappas), numpy_function("isotropic.tau_p")(kappas)
 
 
 class Isotropic(CovarianceModel):
@@ -38,10 +41,17 @@ class Isotropic(CovarianceModel):
         return IsotropicResolvent(ctx)
 
     def spectral_types(self, d, ctx, kappa):
-        from rmtverify.theory.spectrum import Types
-
         tau, _ = IsotropicResolvent(ctx).trace(kappa)
         return Types((Fraction(1),), (ctx.mpf(1),), (tau,))
+
+    def constant_diagonal(self, d):
+        return True
+
+    def sigma_max(self, d, ctx):
+        return ctx.mpf(1)
+
+    def ar1_rho(self):
+        return Fraction(0)  # Σ = I is AR(1) with ρ = 0
 
     def sigma(self, d):
         return np.eye(d)

@@ -14,16 +14,16 @@ from fractions import Fraction
 import numpy as np
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.core.params import INF, _exact
+from rmtverify.core.params import INF, exact
 from rmtverify.core.precision import mpf
-from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, Types
 
 
 def _list(name, value):
     items = value if isinstance(value, (list, tuple)) else str(value).split(",")
     out = []
     for item in items:
-        x = _exact(item)
+        x = exact(item)
         if x is None or x in (INF, -INF):
             raise InputError(name, f"must be a comma-separated list of real numbers; got {value!r}")
         out.append(x)
@@ -78,9 +78,13 @@ class Mixture(CovarianceModel):
     def resolvent(self, d, ctx):
         return MixtureResolvent(self._shares(d), self.atoms, ctx)
 
-    def spectral_types(self, d, ctx, kappa):
-        from rmtverify.theory.spectrum import Types
+    def constant_diagonal(self, d):
+        return len(set(self.atoms)) == 1  # R_kk = 1/(σ_j + κ) on atom j
 
+    def sigma_max(self, d, ctx):
+        return mpf(ctx, max(self.atoms))
+
+    def spectral_types(self, d, ctx, kappa):
         shares = self._shares(d)
         sig = [mpf(ctx, a) for a in self.atoms]
         return Types(tuple(shares), tuple(sig), tuple(1 / (s + kappa) for s in sig))

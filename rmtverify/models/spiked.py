@@ -18,7 +18,7 @@ from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import mpf
 from rmtverify.models.ar1 import AR1
-from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent
+from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent, Types
 from rmtverify.models.isotropic import Isotropic, IsotropicResolvent
 
 SPIKES = ("flat", "random", "e1")
@@ -100,7 +100,7 @@ class Spiked(CovarianceModel):
         ss = np.random.SeedSequence(self.spike_seed, spawn_key=(d,))
         return np.random.default_rng(ss).standard_normal((d, self.rank))
 
-    def vectors(self, d: int) -> np.ndarray:
+    def spike_directions(self, d: int) -> np.ndarray:
         """Orthonormal spike directions as columns, float64."""
         if self.spike == "e1":
             return np.eye(d)[:, : self.rank]
@@ -157,10 +157,25 @@ class Spiked(CovarianceModel):
             return SpectralResolvent(vals, vecs**2)
         return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)
 
+    def limit_base(self):
+        # finite-rank spikes do not move normalised traces at d = ∞ (step large-d)
+        return self.base_model
+
+    def ar1_rho(self):
+        return self.base_model.ar1_rho()
+
+    def constant_diagonal(self, d):
+        # at finite d the spike makes diag R vary (e1) or the dense equation is used; at d = ∞ the base's
+        return d == INF and self.base_model.constant_diagonal(INF)
+
+    def sigma_max(self, d, ctx):
+        if d == INF:
+            return self.base_model.sigma_max(INF, ctx)
+        # orthonormal spikes: ‖Σ₀ + Σ θ_i v_i v_iᵀ‖ ≤ ‖Σ₀‖ + max θ_i
+        return self.base_model.sigma_max(d, ctx) + max(mpf(ctx, t) for t in self.thetas)
+
     def spectral_types(self, d, ctx, kappa):
         """Population types (σ_k, R_kk) when Σ is diagonal: d = ∞ (the base) or e1 spikes; else None."""
-        from rmtverify.theory.spectrum import Types
-
         if self.base != "isotropic":
             return None  # d = ∞: the base's constant diagonal; finite d: the dense equation
         if d == INF:
@@ -177,7 +192,7 @@ class Spiked(CovarianceModel):
         return np.array([float(t) for t in self.thetas])
 
     def sigma(self, d):
-        V = self.vectors(d)
+        V = self.spike_directions(d)
         return self.base_model.sigma(d) + (V * self._theta_array()) @ V.T
 
     def noise_dim(self, d):
@@ -185,7 +200,7 @@ class Spiked(CovarianceModel):
         return d if self.base == "isotropic" else d + self.rank
 
     def apply_root(self, d, Z):
-        V = self.vectors(d)
+        V = self.spike_directions(d)
         if self.base == "isotropic":
             coeff = numpy_function("spiked.sqrt_coeff")(self._theta_array())
             return Z + ((Z @ V) * coeff) @ V.T
@@ -193,10 +208,10 @@ class Spiked(CovarianceModel):
         return self.base_model.apply_root(d, Z[:, :d]) + (Z[:, d:] * np.sqrt(self._theta_array())) @ V.T
 
     def sigma_apply(self, d, B):
-        V = self.vectors(d)
+        V = self.spike_directions(d)
         return self.base_model.sigma_apply(d, B) + (V * self._theta_array()) @ (V.T @ B)
 
     def sigma_lowrank(self, d):
         if self.base != "isotropic":
             return None
-        return 1.0, self.vectors(d), self._theta_array()
+        return 1.0, self.spike_directions(d), self._theta_array()

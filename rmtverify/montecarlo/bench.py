@@ -76,7 +76,9 @@ def _rel(a, b) -> float:
 
 def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0.1, naive: bool = True) -> dict:
     from rmtverify.montecarlo.executor import one_blas_thread
-    from rmtverify.montecarlo.engine import errors_from_eigh, errors_from_gram, sample_size, seed_sequence
+    from rmtverify.montecarlo.engine import sample_size, seed_sequence
+    from rmtverify.montecarlo.kernels import errors_from_eigh, errors_from_gram
+    from rmtverify.montecarlo.sample import gram_factor
 
     n = sample_size(Fraction(2), d)
     grid = [float(x) for x in np.geomspace(0.01, 1.0, 16)]
@@ -92,7 +94,7 @@ def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0
         t_gram, _ = _median_time(gram, repeats)
         # what a Monte Carlo sample pays for S itself: n rows and their Gram, or Bartlett's factor and its Gram
         t_s_rows, _ = _median_time(lambda: (lambda Xs: Xs.T @ Xs / n)(model.sample(n, d, np.random.default_rng(ss))), repeats)
-        t_s_bartlett, _ = _median_time(lambda: (lambda F: F.T @ F / n)(model.gram_factor(n, d, np.random.default_rng(ss))), repeats)
+        t_s_bartlett, _ = _median_time(lambda: (lambda F: F.T @ F / n)(gram_factor(model, n, d, np.random.default_rng(ss))), repeats)
         t1, one = _median_time(lambda: errors_from_gram(model, d, gram(), [lam], "auto"), repeats)
         t1e, one_e = _median_time(lambda: errors_from_gram(model, d, gram(), [lam], "eigh"), repeats)
         t16, many = _median_time(lambda: errors_from_gram(model, d, gram(), grid, "eigh"), repeats)
@@ -174,7 +176,7 @@ def bench_theory(points: int = 16, repeats: int = 5) -> dict:
 def run_bench(quick: bool = False, d=None, repeats=None) -> dict:
     from rmtverify.models import make_model
     from rmtverify.core.params import parse
-    from rmtverify.reports.markdown import versions
+    from rmtverify.core.provenance import versions
 
     d = parse("d", d) if d is not None else (512 if quick else 2048)
     repeats = int(repeats) if repeats is not None else (3 if quick else 5)

@@ -1,7 +1,9 @@
 """Masked self-supervised regression, as an estimator a reader can predict.
 
 ``MaskedSSR(lam).fit(X)`` computes the closed form Â = I − Q D^{-1}
-(derivation ssr_closed_form), with Q = (XᵀX/n + λI)^{-1} and D = diag(Q).
+(derivation ssr_closed_form), with Q = (XᵀX/n + λI)^{-1} and D = diag(Q):
+``ssr_from_resolvent`` (NumPy) and ``ssr_from_resolvent_mp`` (an mpmath
+context) build Â from Q with the derivation's entry Â_ij = δ_ij − Q_ij/Q_jj.
 ``masked_ridge_reference`` runs the d masked ridge regressions one by one;
 it exists to verify the closed form (claim C1).
 """
@@ -13,6 +15,7 @@ import scipy.linalg
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import parse
+from rmtverify.symbolic.formulas import Formulas, numpy_function
 
 
 def _check_data(X) -> np.ndarray:
@@ -35,6 +38,23 @@ def _ridge_matrix(X, lam):
     return X.T @ X / n + float(lam) * np.eye(d)
 
 
+def ssr_from_resolvent(Q: np.ndarray) -> np.ndarray:
+    """Â = I − Q D^{-1}, D = diag(Q), from a symmetric resolvent Q (float64): Â_ij = δ_ij − Q_ij/Q_jj."""
+    Q = np.asarray(Q)
+    return numpy_function("ssr_closed_form.ssr_entry")(np.eye(Q.shape[0]), Q, np.diag(Q)[None, :])
+
+
+def ssr_from_resolvent_mp(Q, ctx):
+    """Â = I − Q D^{-1} from an mpmath matrix Q in the context ``ctx``, entry by entry."""
+    entry = Formulas(ctx)("ssr_closed_form.ssr_entry")
+    d = Q.rows
+    A = ctx.matrix(d, d)
+    for i in range(d):
+        for j in range(d):
+            A[i, j] = entry(1 if i == j else 0, Q[i, j], Q[j, j])
+    return A
+
+
 class MaskedSSR:
     """Â = argmin_{diag(A) = 0} (1/n)‖X − XA‖²_F + λ‖A‖²_F."""
 
@@ -47,7 +67,7 @@ class MaskedSSR:
         Q = scipy.linalg.cho_solve(scipy.linalg.cho_factor(M), np.eye(M.shape[0]))
         Q = (Q + Q.T) / 2
         self.resolvent_ = Q
-        self.coef_ = np.eye(Q.shape[0]) - Q / np.diag(Q)[None, :]
+        self.coef_ = ssr_from_resolvent(Q)
         return self
 
     def train_error(self, X) -> float:
@@ -77,17 +97,8 @@ def masked_ridge_reference(X, lam) -> np.ndarray:
 
 def closed_form_mp(X, lam, ctx):
     """Â = I − Q D^{-1} in the mpmath context ``ctx`` (X: rows of exact numbers)."""
-    S, d = _gram_mp(X, lam, ctx)
-    Q = ctx.inverse(S)
-    return _ssr_from_q(Q, d, ctx)
-
-
-def _ssr_from_q(Q, d, ctx):
-    A = ctx.matrix(d, d)
-    for i in range(d):
-        for j in range(d):
-            A[i, j] = (1 if i == j else 0) - Q[i, j] / Q[j, j]
-    return A
+    S, _ = _gram_mp(X, lam, ctx)
+    return ssr_from_resolvent_mp(ctx.inverse(S), ctx)
 
 
 def _gram_mp(X, lam, ctx):

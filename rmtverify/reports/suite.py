@@ -1,21 +1,25 @@
-"""``rmtverify report``: the derivations and every claim, spread over worker processes.
+"""``rmtverify verify`` and ``rmtverify report``: claims and derivations verified, reports written.
 
-The units of work are each derivation (nine of them, 1–10 s each) and each
-claim; they go to a pool of ``jobs`` spawned processes, longest first, so the
-pool drains evenly (the derivations used to be one 40-second unit that held
-a worker to the end). Each worker computes with one BLAS thread: the workers,
-not BLAS, use the cores. A claim's Monte Carlo runs inside its worker
-(serially), or on a Dask cluster when the options name one. When the last
-derivation is in, one more unit writes ``derivations.md``.
+The units of a report are each derivation (nine of them, 1–10 s each), each built-in claim and each claim
+file; they go to a pool of ``jobs`` spawned processes, longest first, so the pool drains evenly. Each
+worker computes with one BLAS thread: the workers, not BLAS, use the cores. A claim's Monte Carlo runs
+inside its worker (serially), or on a Dask cluster when the options name one. When the last derivation is
+in, one more unit writes ``derivations.md``.
 """
 
 from __future__ import annotations
 
-from rmtverify.montecarlo.executor import one_thread_environment
+from pathlib import Path
+
+from rmtverify.core.exceptions import ClaimFileError, InputError
+from rmtverify.montecarlo.executor import close_executors, one_thread_environment
+from rmtverify.reports.render import write_outcome
+from rmtverify.verification.engine import run_claim
+from rmtverify.verification.registry import builtin_claims, get_claim
 
 #: rough run times (s) of the quick suite, to schedule the longest work first
 EXPECTED_SECONDS = {
-    "pca-ar1": 20,
+    "pca-ar1": 30,
     "bbp": 20,
     "errors": 19,
     "spectrum": 9.5,
@@ -40,48 +44,73 @@ def _derivation_names() -> list[str]:
     return list(derivations.NAMES)
 
 
+def claim_files(directory) -> list[str]:
+    """The claim files of a folder (``*.py``, sorted), each checked to load, with names unique across the report."""
+    folder = Path(directory).expanduser()
+    if not folder.is_dir():
+        raise InputError("claims", f"{str(folder)!r} is not a folder of claim files")
+    files = sorted(str(p.resolve()) for p in folder.glob("*.py") if not p.name.startswith("_"))
+    if not files:
+        raise InputError("claims", f"{str(folder)!r} holds no claim file (*.py)")
+    names = {name: "built-in" for name in builtin_claims()}
+    for f in files:
+        claim = get_claim(f)
+        if claim.name in names:
+            raise ClaimFileError(f, "name", f"{claim.name!r} is already the name of {names[claim.name]}; report files would collide")
+        names[claim.name] = f
+    return files
+
+
+def verify_and_write(name: str, options) -> dict:
+    """Verify one claim (a built-in name or a claim file), write its report; the index entry."""
+    claim = get_claim(name)
+    outcome = run_claim(claim, options)
+    write_outcome(outcome, options.out)
+    return {"name": outcome.name, "file": f"{outcome.name}.md", "spec": outcome.spec or "file", "status": outcome.status, "summary": outcome.summary}
+
+
 def run_task(name: str, options):
-    """One unit: ``derive:<name>`` returns that derivation's report; a claim name returns the index entry."""
+    """One unit: ``derive:<name>`` returns that derivation's report; a claim returns its index entry (or an
+    ERROR entry with the one-line message of a claim file that fails)."""
     if name.startswith("derive:"):
         from rmtverify.verification.derive import run_derivations
 
         return run_derivations([name.split(":", 1)[1]])[0]
-    from rmtverify.verification.claims import run_claim
-    from rmtverify.montecarlo.executor import close_executors
-
     try:
-        outcome = run_claim(name, options)
+        return verify_and_write(name, options)
+    except ClaimFileError as exc:
+        return {"name": Path(exc.path).stem, "file": None, "spec": "file", "status": "ERROR", "summary": str(exc)}
     finally:
         close_executors()  # e.g. a Dask client: pool workers exit without running atexit handlers
-    return {"name": name, "file": f"{name}.md", "spec": outcome.spec, "status": outcome.status, "summary": outcome.summary}
 
 
 def write_derivations(reports: list, out, started: float) -> dict:
     """Write derivations.md/.json from the per-derivation reports; the index entry."""
-    from rmtverify.verification.derive import write_report
+    from rmtverify.reports.derivations import write_report
 
     write_report(reports, out, started)
     ok = all(r.ok for r in reports)
-    return {"name": DERIVATIONS_ENTRY, "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if ok else "FAIL", "summary": f"{sum(r.ok for r in reports)}/{len(reports)} derivations pass"}
+    summary = f"{sum(r.ok for r in reports)}/{len(reports)} derivations pass"
+    return {"name": DERIVATIONS_ENTRY, "file": "derivations.md", "spec": "§2–§4", "status": "PASS" if ok else "FAIL", "summary": summary}
 
 
 def run_report(claims: list[str], options, jobs: int, started: float, announce=print) -> list[dict]:
-    """Run the derivations and ``claims``; returns the index entries (derivations first, then the claims
-    in the given order). ``announce(line)`` is called as each entry is finished."""
+    """Run the derivations and ``claims`` (names or claim files); returns the index entries (derivations
+    first, then the claims in the given order). ``announce(line)`` is called as each entry is finished."""
     derivs = _derivation_names()
     entries: dict = {}
     reports: dict = {}
 
-    def done(entry):
-        entries[entry["name"]] = entry
+    def done(unit, entry):
+        entries[unit] = entry
         announce(f"{entry['name']}: {entry['status']} — {entry['summary']}")
 
     if jobs == 1:
         for d in derivs:
             reports[d] = run_task(f"derive:{d}", options)
-        done(write_derivations([reports[d] for d in derivs], options.out, started))
+        done(DERIVATIONS_ENTRY, write_derivations([reports[d] for d in derivs], options.out, started))
         for name in claims:
-            done(run_task(name, options))
+            done(name, run_task(name, options))
         return [entries[n] for n in [DERIVATIONS_ENTRY, *claims]]
 
     import concurrent.futures as cf
@@ -101,6 +130,8 @@ def run_report(claims: list[str], options, jobs: int, started: float, announce=p
                         reports[name.split(":", 1)[1]] = result
                         if len(reports) == len(derivs):
                             pending[pool.submit(write_derivations, [reports[d] for d in derivs], options.out, started)] = "write:derivations"
+                    elif name == "write:derivations":
+                        done(DERIVATIONS_ENTRY, result)
                     else:
-                        done(result)
+                        done(name, result)
     return [entries[n] for n in [DERIVATIONS_ENTRY, *claims]]

@@ -368,7 +368,7 @@ def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
     F = law.F
     a, l, kappa = law.a, mpf(ctx, prob.lam), tc["kappa"]
     w_e = F("bbp.e1_w_edge")(a, l, kappa)
-    edge = 1 - 1 / w_e  # Â's eigenvalue 1 − 1/s of M's edge s = w_e
+    edge = F("spectrum.z_of_w")(w_e)  # Â's eigenvalue 1 − 1/s of M's edge s = w_e
     separated = tc["theta_c"] is not None and th > tc["theta_c"]
     if not separated:
         return {"location": edge, "overlap": ctx.mpf(0), "bulk_edge": edge, "separated": False, "theta_c": tc["theta_c"]}
@@ -391,7 +391,7 @@ def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
     c0 = F("isotropic.tau")(kappa)
     db = kappa / l * c0  # D̄ = (κ/λ) diag R in the bulk
     u2 = -1 / (d11 * hp(wv))
-    return {"location": 1 - 1 / wv, "overlap": F("bbp.e1_overlap")(d11, db, u2), "bulk_edge": edge, "separated": True, "theta_c": tc["theta_c"]}
+    return {"location": F("spectrum.z_of_w")(wv), "overlap": F("bbp.e1_overlap")(d11, db, u2), "bulk_edge": edge, "separated": True, "theta_c": tc["theta_c"]}
 
 
 def outlier(theta, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> Outlier:
@@ -421,3 +421,15 @@ def _outliers(prob: Problem, thetas: list, dps, what: str) -> list:
 
     ctx, vals = deliver(compute, dps, what)
     return [Outlier(prob, t, *(vals[f"{i}:{k}"] for k in names[:4]), dps, ctx, vals[f"{i}:theta_c"]) for i, t in enumerate(thetas)]
+
+
+def threshold_map(cases, lams, dps: int = 30) -> list:
+    """θ_c of S and of Â over a grid of λ: for each case (a dict of ``threshold``'s keyword arguments: base,
+    spike, alpha, rho) {"case": case, "sample": θ_c(S), "ssr": {λ: θ_c(Â)}} as decimal strings ('inf': no
+    outlier separates for any θ)."""
+    out = []
+    for kw in cases:
+        sample = threshold(dps=dps, **kw).as_dict()["theta_c"]
+        ssr = {str(lam): threshold(dps=dps, lam=lam, matrix="ssr", **kw).as_dict()["theta_c"] for lam in lams}
+        out.append({"case": kw, "sample": sample, "ssr": ssr})
+    return out

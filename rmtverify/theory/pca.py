@@ -31,7 +31,7 @@ import scipy.optimize
 from rmtverify.core.exceptions import InputError, SolverError
 from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.models import make_model
-from rmtverify.core.params import INF, _exact, choice, parse
+from rmtverify.core.params import INF, choice, exact, parse
 from rmtverify.core.precision import decimal, deliver, mpf
 from rmtverify.theory.equivalents import equivalents
 from rmtverify.theory.kappa import solve_kappa
@@ -40,22 +40,9 @@ PCAS = ("population", "sample")
 METRICS = ("reconstruction", "masked")
 
 
-def _rho_of(model) -> Fraction:
-    """The AR(1) correlation of the model's d = ∞ base (0 for the isotropic base)."""
-    base = getattr(model, "base_model", model)
-    if base.name == "isotropic":
-        return Fraction(0)
-    if base.name == "ar1":
-        return base.rho
-    raise InputError("model", f"PCA comparisons are implemented for isotropic, AR(1) and spiked models; got {model.name!r}")
-
-
-def _base(model):
-    return getattr(model, "base_model", model)
-
-
-def _fraction(name, value):
-    x = _exact(value)
+def k_fraction(name, value):
+    """A fraction k/d of directions: an exact number in [0, 1], or InputError naming ``name``."""
+    x = exact(value)
     if x is None or x in (INF, -INF) or not 0 <= x <= 1:
         raise InputError(name, f"must be a real number in [0, 1]; got {value!r}")
     return x
@@ -84,7 +71,7 @@ class Ridge:
 def _tau3(model, ctx):
     """τ, τ', τ'' of the d = ∞ base at real κ ≥ 0."""
     F = Formulas(ctx)
-    r = _rho_of(model)
+    r = model.ar1_rho()
     if r == 0:
         return lambda k: (F("isotropic.tau")(k), F("isotropic.tau_p")(k), F("isotropic.tau_pp")(k))
     rr = mpf(ctx, r)
@@ -107,7 +94,7 @@ def _optimal_in(model, alpha, ctx) -> dict:
     if alpha == 1:
         raise InputError("alpha", "the optimal ridge is not defined at alpha = 1 (the ridgeless errors diverge there); give a lam instead of 'opt'")
     # κ ranges over (κ(λ = 0), ∞); scan dE/dκ on a geometric grid for its first − → + change
-    k0 = solve_kappa(_base(model).resolvent(INF, ctx), alpha, 0, ctx) if alpha < 1 else ctx.mpf(0)
+    k0 = solve_kappa(model.limit_base().resolvent(INF, ctx), alpha, 0, ctx) if alpha < 1 else ctx.mpf(0)
     grid = [k0 + ctx.mpf(10) ** (ctx.mpf(j) / 4) for j in range(-40, 41)]
     prev = None
     for k in grid:
@@ -132,7 +119,7 @@ def optimal_ridge(model, alpha, dps: int | None = 30) -> Ridge:
 
     ``dps=None`` selects double precision (one evaluation, no digit guarantee: maps and scans)."""
     alpha = parse("alpha", alpha)
-    _rho_of(model)
+    model.ar1_rho()  # the comparisons know the isotropic and AR(1) laws (InputError naming "model" otherwise)
 
     def compute(ctx):
         v = _optimal_in(model, alpha, ctx)
@@ -153,7 +140,8 @@ def ssr_error(model, alpha, lam, dps: int | None = 30) -> tuple:
         r = optimal_ridge(model, alpha, dps)
         d = r.as_dict()
         return d["e_gen"], d["lam_opt"], r
-    res = equivalents(make_model(_base(model).name, **({"rho": _base(model).rho} if _base(model).name == "ar1" else {})), alpha, lam, d=INF, dps=dps)
+    model.ar1_rho()  # the comparisons know the isotropic and AR(1) laws (InputError naming "model" otherwise)
+    res = equivalents(model.limit_base(), alpha, lam, d=INF, dps=dps)
     return res.as_dict()["e_gen"], str(res.lam), None
 
 
@@ -162,9 +150,9 @@ def ssr_error(model, alpha, lam, dps: int | None = 30) -> tuple:
 
 def population_error(model, phi, dps: int = 30, metric: str = "reconstruction") -> str:
     """Population PCA (or PPCA masked) error at d = ∞ with k = φd, as a decimal string."""
-    phi = _fraction("k_frac", phi)
+    phi = k_fraction("k_frac", phi)
     metric = choice("metric", metric, METRICS)
-    r = _rho_of(model)
+    r = model.ar1_rho()
     name = "pca.e_pca_ar1" if metric == "reconstruction" else "pca.e_ppca_ar1"
 
     def compute(ctx):
@@ -191,10 +179,13 @@ class SampleLaw:
         from rmtverify.theory.spectrum import spectral_law
 
         self.alpha = parse("alpha", alpha)
-        base = _base(model)
-        law = spectral_law(base, self.alpha, 1, d=INF, dps=None)
+        law = spectral_law(model.limit_base(), self.alpha, 1, d=INF, dps=None)
         lam = 1.0
+        # κc₀ rounded once: the push-forward φ(s) = 1 − λ/(κc₀(s + λ)), its inverse and m_F depend on κ and c₀
+        # through their product only, which is passed as κ with c₀ = 1
         kc = float(law.kappa * law.c0)
+        phi, phi_inv = numpy_function("spectrum.pushforward"), numpy_function("spectrum.pushforward_inverse")
+        m_F = numpy_function("spectrum.m_F")
         self.mean_sigma = 1.0  # diag Σ = 1 for the isotropic and AR(1) bases
         # S's law on an isotropic or AR(1) base (a connected population spectrum) has one support
         # interval: a coarse scan brackets its two edges, each then solved as an equation
@@ -202,15 +193,14 @@ class SampleLaw:
         if len(edges) != 1:
             raise SolverError("sample PCA law", f"expected one support interval for S, found {len(edges)}")
         mu_lo, mu_hi = edges[0]
-        to_s = lambda mu: lam / (kc * (1 - mu)) - lam  # noqa: E731  (the push-forward φ inverted)
-        a, b = to_s(mu_lo), to_s(mu_hi)
+        a, b = (float(phi_inv(mu, lam, kc, 1.0)) for mu in (mu_lo, mu_hi))  # S's edges, φ^{-1} of Â's
         if nodes is None:
             nodes = TABLE_NODES_WIDE if a > 0 and b > WIDE_SUPPORT * a else TABLE_NODES
         t = np.linspace(0, np.pi, nodes)
         s = a + (b - a) * (1 - np.cos(t)) / 2
-        mu = 1 - lam / (kc * (s[1:-1] + lam))
+        mu = phi(s[1:-1], lam, kc, 1.0)
         m = np.zeros(nodes, complex)
-        m[1:-1] = law.g_M_grid(mu) * kc / lam  # m_F(s) = (κc₀/λ) g_M(w), w = (κc₀/λ)(s + λ)
+        m[1:-1] = m_F(law.g_M_grid(mu), lam, kc, 1.0)  # m_F(s) = (κc₀/λ) g_M(w), w = (κc₀/λ)(s + λ)
         dens = np.maximum(m.imag / np.pi, 0.0)
         w = np.zeros(nodes)
         w[1:-1] = numpy_function("pca.lp_weight")(s[1:-1], float(self.alpha), m.real[1:-1], m.imag[1:-1])
@@ -297,7 +287,7 @@ def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "r
     pca = choice("pca", pca, PCAS)
     metric = choice("metric", metric, METRICS)
     alpha = parse("alpha", alpha)
-    r = _rho_of(model)
+    r = model.ar1_rho()
     e_str, lam_str, _ = ssr_error(model, alpha, lam, dps=None if dps is None else parse("dps", dps) + 10)
     if pca == "sample":
         law = law or SampleLaw(model, alpha)
@@ -343,7 +333,7 @@ def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "r
 
 def crossover_alpha(model, phi, lam="opt", pca: str = "population", metric: str = "reconstruction") -> float | str:
     """α* with E_SSR(α*) = E_pca(φ; α*) (double precision): SSR wins for α > α*; 'none' if it never does."""
-    phi = _fraction("k_frac", phi)
+    phi = k_fraction("k_frac", phi)
     pca = choice("pca", pca, PCAS)
     metric = choice("metric", metric, METRICS)
 
@@ -375,3 +365,20 @@ def population_limit_crossover(rho, dps: int = 30) -> str:
 
     ctx, v = deliver(compute, dps, "the population-limit crossover")
     return decimal(ctx, v["f"], parse("dps", dps))
+
+
+def crossover_map(rhos, alphas, metrics=METRICS) -> dict:
+    """φ* of population PCA at the optimal ridge over a grid, in double precision: {metric: rows over α of
+    values over ρ}; one optimal ridge serves every metric."""
+    out = {m: [] for m in metrics}
+    for a in alphas:
+        rows = {m: [] for m in metrics}
+        for r in rhos:
+            model, alpha = make_model("ar1", rho=Fraction(repr(float(r)))), Fraction(repr(float(a)))
+            lam = optimal_ridge(model, alpha, dps=None).as_dict()["lam_opt"]  # a map: double precision
+            lam = "opt" if lam == "inf" else Fraction(lam)
+            for m in metrics:
+                rows[m].append(float(crossover(model, alpha, lam, "population", m, dps=None).as_dict()["f_star"]))
+        for m in metrics:
+            out[m].append(rows[m])
+    return out

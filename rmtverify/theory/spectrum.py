@@ -34,7 +34,7 @@ import numpy as np
 
 from rmtverify.core.exceptions import InputError, SolverError
 from rmtverify.symbolic.formulas import Formulas, numpy_function
-from rmtverify.models.base import CovarianceModel
+from rmtverify.models.base import CovarianceModel, Types
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import context, decimal, mpf
 from rmtverify.theory.kappa import solve_kappa
@@ -46,16 +46,7 @@ PATH_STAGES = 40
 EDGE_POINTS, EDGE_ROUNDS = 32, 3
 
 
-# --------------------------------------------------------------- population types
-
-
-@dataclass(frozen=True)
-class Types:
-    """A population of (weight, σ, m) types: diagonal Σ, or d = ∞ with atoms."""
-
-    weights: tuple
-    sigmas: tuple
-    ms: tuple
+# --------------------------------------------------------------- population types (models.base.Types)
 
 
 class _TypesBackend:
@@ -99,9 +90,10 @@ class _TypesBackend:
 
 
 class _ConstantBackend:
-    """Constant m = c₀: every average through the base model's τ(κ') at complex κ'."""
+    """Constant m = c₀: every average through the model's τ(κ') at complex κ' (its resolvent's ``trace``, or
+    ``trace_array`` in double precision)."""
 
-    def __init__(self, resolvent, lam, kappa, c0, ctx, vectorised: bool, np_tau=None):
+    def __init__(self, resolvent, lam, kappa, c0, ctx, vectorised: bool):
         self.vec = vectorised
         self.lam, self.kappa, self.c0 = lam, kappa, c0
         if vectorised:
@@ -109,7 +101,7 @@ class _ConstantBackend:
             self._es = numpy_function("spectrum.E_sigma_T")
             self._es2 = numpy_function("spectrum.E_sigma2_T2")
             self._et = numpy_function("spectrum.E_T")
-            self._tau = np_tau  # vectorised complex τ, τ'
+            self._tau = resolvent.trace_array  # vectorised complex τ, τ'
             self.gw = float(numpy_function("spectrum.gM_weight")(float(c0), float(lam), float(kappa)))
         else:
             F = Formulas(ctx)
@@ -129,26 +121,34 @@ class _ConstantBackend:
 
 
 class _DenseBackend:
-    """Finite d, general Σ: normalised traces over d × d complex inverses (numpy, per point)."""
+    """Finite d, general Σ: normalised traces over d × d complex inverses (numpy, per point).
+
+    T = B^{-1} with B(w) = (λI − (wλ/κ)Δ^{-1}) + Σ/(1+δ); E[σT] = (1/d) tr ΣT and E[σ²T²] = (1/d) tr (ΣT)² are the
+    normalised traces, g_M = (λ/κ)(1/d) tr Δ^{-1}T (derivation spectrum, steps dense-B and dense-g-M).
+    """
 
     def __init__(self, sigma, m_diag, lam, kappa):
         self.S = np.asarray(sigma, float)
-        self.minv = 1 / np.asarray(m_diag, float)
+        self.minv = 1 / np.asarray(m_diag, float)  # the diagonal of Δ^{-1}
         self.lam, self.kappa = float(lam), float(kappa)
         self.d = self.S.shape[0]
         self.vec = True
+        self._coef = numpy_function("spectrum.B_coefficient")
+        self._diag = numpy_function("spectrum.B_diagonal")
+        self._B = numpy_function("spectrum.B_matrix")
+        self._g = numpy_function("spectrum.g_M_trace")
 
     def evaluate(self, w, delta):
         es = np.empty(len(w), complex)
         es2 = np.empty(len(w), complex)
         g = np.empty(len(w), complex)
         for i, (wi, di) in enumerate(zip(w, delta)):
-            B = np.diag(self.lam - wi * self.lam / self.kappa * self.minv) + self.S / (1 + di)
-            T = np.linalg.inv(B)
+            c = self._coef(wi, self.lam, self.kappa)
+            T = np.linalg.inv(self._B(np.diag(self._diag(c, self.minv, self.lam)), self.S, di))
             ST = self.S @ T
             es[i] = np.trace(ST) / self.d
             es2[i] = np.sum(ST * ST.T) / self.d
-            g[i] = np.sum(np.diag(T) * self.minv) * self.lam / self.kappa / self.d
+            g[i] = self._g(np.sum(np.diag(T) * self.minv), self.lam, self.kappa, self.d)
         return es, es2, g
 
 
@@ -174,13 +174,22 @@ class SpectralLaw:
         self._a = mpf(ctx, alpha)
         self._l = mpf(ctx, lam)
         self._eps = mpf(ctx, self.perturb)
-        types = model.spectral_types(d, ctx, self.kappa) if hasattr(model, "spectral_types") else None
+        F = Formulas(ctx)
+        # the fixed point F(δ) = δ − s_F E[σT] and its δ-derivative, s_F = (1+ε)/α, in ctx (s_F at the precision
+        # of each call: the edge solver raises it) and in double precision
+        self._fixed_mp = (F("spectrum.fixed_point"), F("spectrum.fixed_point_d"), F("spectrum.fixed_point_scale"))
+        self._fixed_np = (
+            numpy_function("spectrum.fixed_point"),
+            numpy_function("spectrum.fixed_point_d"),
+            numpy_function("spectrum.fixed_point_scale")(float(1 + self.perturb), float(self.alpha)),
+        )
+        types = model.spectral_types(d, ctx, self.kappa)
         if types is not None and pushforward:
             # the shortcut of SPEC C3: every m replaced by the mean of diag R, c₀ = τ(κ)
             c0 = res.trace(self.kappa)[0]
             types = Types(types.weights, types.sigmas, tuple(c0 for _ in types.ms))
         self.pushforward = pushforward
-        self.constant_diagonal = types is None and _has_constant_limit(model, d)
+        self.constant_diagonal = types is None and model.constant_diagonal(d)
         if types is not None:
             self.types = types
             self._mp = _TypesBackend(types, self._l, self.kappa, ctx, False)
@@ -192,8 +201,7 @@ class SpectralLaw:
             self.types = None
             self.c0 = res.trace(self.kappa)[0]
             self._mp = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, False)
-            np_tau = _numpy_tau(model, d, res)
-            self._np = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, True, np_tau)
+            self._np = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, True)
         else:
             if ctx.prec > 53 + 40 and d != INF:
                 pass
@@ -207,10 +215,12 @@ class SpectralLaw:
     # ---- the fixed point
     def _F(self, backend, w, delta):
         es, es2, g = backend.evaluate(w, delta)
-        scale = (1 + self._eps) / self._a if backend is self._mp else float(1 + self.perturb) / float(self.alpha)
-        F = delta - scale * es
-        dF = 1 - scale * es2 / (1 + delta) ** 2
-        return F, dF, g
+        if backend is self._mp:
+            residual, derivative, scale = self._fixed_mp
+            scale = scale(1 + self._eps, self._a)
+        else:
+            residual, derivative, scale = self._fixed_np
+        return residual(delta, es, scale), derivative(delta, es2, scale), g
 
     def _solve_mp(self, w, real_limit: bool = True, start=None):
         """δ(w) and g_M(w) for one complex w with Im w ≥ 0, in the law's context.
@@ -280,7 +290,7 @@ class SpectralLaw:
     # ---- double precision, vectorised: densities on grids, CDF tables
     def _delta_np(self, x: np.ndarray) -> np.ndarray:
         """δ at w = 1/(1 − x) for real x (double precision, vectorised continuation)."""
-        w = 1 / (1 - np.asarray(x, float).astype(complex))
+        w = numpy_function("spectrum.w_of_z")(np.asarray(x, float).astype(complex))
         delta = np.zeros_like(w)
         y0 = np.maximum(10.0, 10 * np.abs(w))
         wr = w.real
@@ -292,18 +302,17 @@ class SpectralLaw:
     def g_M_grid(self, x: np.ndarray) -> np.ndarray:
         """g_M(w + i0) at w = 1/(1 − x) for real x (double precision, vectorised)."""
         x = np.asarray(x, float)
-        wr = (1 / (1 - x.astype(complex))).real
+        wr = numpy_function("spectrum.w_of_z")(x.astype(complex)).real
         delta = self._delta_np(x)
         return self._F(self._np, wr + 0j, delta)[2]
 
     def density_grid(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
-        z = x.astype(complex)
-        w = 1 / (1 - z)
+        w = numpy_function("spectrum.w_of_z")(x.astype(complex))
         wr = w.real
         delta = self._delta_np(x)
         _, _, gm = self._F(self._np, wr + 0j, delta)
-        gA = (1 / (1 - z)) * (1 + w * gm)
+        gA = numpy_function("spectrum.g_A_w")(w, gm)  # g_Â = w(1 + w g_M), w = 1/(1 − x)
         dens = gA.imag / np.pi
         dens[dens < 1e-12] = 0.0
         return dens
@@ -346,20 +355,20 @@ class SpectralLaw:
     def range(self):
         """An interval that contains the whole spectrum of Â (from bounds on M's)."""
         ctx = self.ctx
+        F = Formulas(ctx)
         if self.types is not None:
             m_lo, m_hi = min(self.types.ms), max(self.types.ms)
             s_max = max(self.types.sigmas)
         elif self.constant_diagonal:
             m_lo = m_hi = self.c0
-            s_max = _sigma_max(self.model, self.d, ctx)
+            s_max = self.model.sigma_max(self.d, ctx)
         else:
             ms = [float(g.m) for g in self.model.resolvent(self.d, mpmath.fp).diagonal(float(self.kappa))]
             m_lo, m_hi = ctx.mpf(min(ms)), ctx.mpf(max(ms))
             s_max = ctx.mpf(float(np.linalg.eigvalsh(self.model.sigma(self.d))[-1]))
-        # λ D̄ ≤ M ≤ D̄ (‖S‖ + λ), ‖S‖ ≤ s_max (1 + 1/√α)² in the limit
-        lo = 1 - 1 / (self.kappa * m_lo)
-        s_top = (self.kappa / self._l) * m_hi * (s_max * (1 + 1 / ctx.sqrt(self._a)) ** 2 + self._l)
-        hi = 1 - 1 / s_top
+        # λ D̄ ≤ M ≤ D̄ (‖S‖ + λ), ‖S‖ ≤ s_max (1 + 1/√α)² in the limit (steps range-lower, range-upper)
+        lo = F("spectrum.lower_bound")(self.kappa, m_lo)
+        hi = F("spectrum.z_of_w")(F("spectrum.M_top")(self.kappa, self._l, m_hi, s_max, self._a))
         return lo, hi
 
     def support(self, grid: int = 4000):
@@ -440,7 +449,7 @@ class SpectralLaw:
                 f"subdivision to [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}], then 2-d Newton from w = {ctx.nstr(w0, 12)}, "
                 f"δ = {ctx.nstr(delta_out, 12)}: {exc}",
             ) from None
-        x_e = 1 - 1 / w_e
+        x_e = F("spectrum.z_of_w")(w_e)
         width = abs(ctx.mpf(x_in) - ctx.mpf(x_out))
         # the bisection classifies by Im δ, which is unreliable within ~1e-10 of the edge: only reject a far-off root
         if abs(x_e - (out + inn) / 2) > width / 100:
@@ -499,46 +508,67 @@ class SpectralLaw:
         return out
 
 
-def parse_x(x):
-    from rmtverify.core.params import _exact
+@dataclass
+class LawTables:
+    """A law in double precision for comparisons with samples: the CDF on a table of nodes (atoms included
+    as jumps) and of its continuous part alone (normalised to 1), atoms, support edges, and the Stieltjes
+    transform g₀ at a test point z₀ far from the axis (where 1/(x − z₀) is smooth)."""
 
-    v = _exact(x)
+    x: np.ndarray
+    F: np.ndarray
+    Fc: np.ndarray
+    atoms: list  # [(location, mass)]
+    edges: list  # [(lo, hi)] of the continuous part
+    z0: complex
+    g0: complex
+
+    def cdf(self, grid: np.ndarray) -> np.ndarray:
+        return np.interp(grid, self.x, self.F, left=0.0, right=1.0)
+
+    def width(self) -> float:
+        return self.edges[-1][1] - self.edges[0][0]
+
+
+def law_tables(law: "SpectralLaw") -> LawTables:
+    """The double-precision tables of ``law`` (see :class:`LawTables`)."""
+    x, F, _ = law.cdf_table()
+    atoms = [(float(a.location), float(a.mass)) for a in law.atoms()]
+    edges = [(float(a), float(b)) for a, b in law.support()]
+    jumps = np.zeros_like(F)
+    for loc, mass in atoms:
+        jumps += mass * (x >= loc)
+    Fc = F - jumps
+    Fc = Fc / Fc[-1]
+    lo, hi = edges[0][0], edges[-1][1]
+    z0 = complex((lo + hi) / 2, 3 * (hi - lo))
+    g0 = complex(law.g(law.ctx.mpc(z0.real, z0.imag)))
+    return LawTables(x, F, Fc, atoms, edges, z0, g0)
+
+
+def _common_grid(a: LawTables, b: LawTables, points: int = 200001) -> np.ndarray:
+    return np.linspace(min(a.x[0], b.x[0]), max(a.x[-1], b.x[-1]), points)
+
+
+def ks_between(a: LawTables, b: LawTables) -> float:
+    """sup |F_a − F_b| of two tabulated laws."""
+    g = _common_grid(a, b)
+    return float(np.max(np.abs(a.cdf(g) - b.cdf(g))))
+
+
+def w1_between(a: LawTables, b: LawTables) -> float:
+    """∫ |F_a − F_b| of two tabulated laws (trapezoid on a fine grid)."""
+    g = _common_grid(a, b)
+    diff = np.abs(a.cdf(g) - b.cdf(g))
+    return float(np.sum((diff[1:] + diff[:-1]) / 2 * np.diff(g)))
+
+
+def parse_x(x):
+    from rmtverify.core.params import exact
+
+    v = exact(x)
     if v is None or v in (INF, -INF):
         raise InputError("x", f"must be real numbers; got {x!r}")
     return v
-
-
-def _has_constant_limit(model, d) -> bool:
-    # at d = ∞ every model with a limit has a constant bulk diagonal (isotropic, AR(1) by Szegő, spiked → base)
-    return d == INF or model.name == "isotropic" or (model.name == "ar1" and model.boundary == "circulant")
-
-
-def _base(model):
-    return getattr(model, "base_model", model)
-
-
-def _sigma_max(model, d, ctx):
-    model = _base(model)
-    if model.name == "ar1":
-        r = abs(float(model.rho))
-        return ctx.mpf((1 + r) / (1 - r))
-    return ctx.mpf(1)
-
-
-def _numpy_tau(model, d, res):
-    """Vectorised complex τ(κ'), τ'(κ') of the base law for the double-precision path."""
-    model = _base(model) if d == INF else model
-    if model.name == "ar1" and d == INF:
-        tau = numpy_function("ar1.tau_c")
-        tau_p = numpy_function("ar1.tau_c_p")
-        r = float(model.rho)
-        return lambda k: (tau(k, r), tau_p(k, r))
-    if model.name == "ar1":
-        eig = model._eigs_circulant(d)
-        return lambda k: (np.mean(1 / (eig[None, :] + k[:, None]), axis=1), -np.mean(1 / (eig[None, :] + k[:, None]) ** 2, axis=1))
-    tau = numpy_function("isotropic.tau")
-    tau_p = numpy_function("isotropic.tau_p")
-    return lambda k: (tau(k), tau_p(k))
 
 
 def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30, perturb=0, pushforward: bool = False) -> SpectralLaw:

@@ -1,112 +1,75 @@
-"""Run the derivations under ``derivations/`` and write ``derivations.md``."""
+"""Run derivations: the built-in ones under ``derivations/`` and a user's derivation file.
+
+A derivation file uses the public derivation framework (``derivations.framework``, re-exported by
+:mod:`rmtverify.api`): it defines ``derivation`` (a :class:`~derivations.framework.Derivation`) or
+``build()`` returning one, and optionally ``checks``, a list of
+:class:`~derivations.framework.LibraryCheck` (a function against an independent reference at random
+rational points). Every step is checked symbolically and at random rational points at 50 digits, then
+every check; a file that cannot be used is one :class:`~rmtverify.core.exceptions.ClaimFileError`.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import derivations
-from derivations.framework import DerivationReport, run
+from derivations.framework import Derivation, DerivationReport, LibraryCheck, run
 
-from rmtverify.core.exceptions import InputError
+from rmtverify.core.exceptions import ClaimFileError, InputError
+from rmtverify.verification.claimfile import digest_of
 from rmtverify.verification.library_checks import library_checks
-from rmtverify.reports.markdown import markdown_table, record_markdown, run_record, write_json
-from rmtverify.core.storage import atomic_write_text
+
+
+def is_derivation_file(name: str) -> bool:
+    return str(name).endswith(".py") or "/" in str(name) or "\\" in str(name)
+
+
+def load_derivation_file(path) -> tuple[Derivation, list]:
+    """(the derivation, its checks) of a user's derivation file."""
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise ClaimFileError(str(path), "file", "does not exist (a derivation file is a Python file PATH.py)")
+    name = f"rmtverify_derivationfile_{digest_of(path)}"
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        derivation = getattr(module, "derivation", None)
+        if derivation is None and callable(getattr(module, "build", None)):
+            derivation = module.build()
+    except Exception as exc:  # a user's file: any failure to load it is that file's error, in one line
+        sys.modules.pop(name, None)
+        raise ClaimFileError(str(path), "import", f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(derivation, Derivation):
+        raise ClaimFileError(str(path), "derivation", "define `derivation` (a Derivation) or `build()` returning one")
+    checks = list(getattr(module, "checks", []) or [])
+    if not all(isinstance(c, LibraryCheck) for c in checks):
+        raise ClaimFileError(str(path), "checks", "must be a list of LibraryCheck")
+    return derivation, checks
 
 
 def run_derivations(names=None) -> list[DerivationReport]:
+    """Run the built-in derivations ``names`` (default: all) or derivation files (paths ending in .py)."""
     names = list(names) if names else list(derivations.NAMES)
     for name in names:
-        if name not in derivations.NAMES:
-            raise InputError("derivation", f"unknown derivation {name!r}; known: {', '.join(derivations.NAMES)}")
-    # the process's build (derivations.get), the very object whose results the library lambdifies: the checks
-    # see exactly what the library evaluates, and a worker that already built it for a claim does not rebuild it;
-    # the library checks (c) are the library's own (library_checks), built from that same object
+        if not is_derivation_file(name) and name not in derivations.NAMES:
+            raise InputError("derivation", f"unknown derivation {name!r}; known: {', '.join(derivations.NAMES)} (or a derivation file PATH.py)")
     reports = []
     for name in names:
-        d = derivations.get(name)
-        reports.append(run(d, checks=library_checks(d)))
+        if is_derivation_file(name):
+            derivation, checks = load_derivation_file(name)
+            report = run(derivation, checks=checks)
+            report.source = str(Path(name).expanduser().resolve())
+        else:
+            # the process's build (derivations.get), the very object whose results the library lambdifies: the checks
+            # see exactly what the library evaluates; the library checks (c) are the library's own (library_checks)
+            derivation = derivations.get(name)
+            report = run(derivation, checks=library_checks(derivation))
+        reports.append(report)
     return reports
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown(reports: list[DerivationReport], started: float) -> str:
-    ok = all(r.ok for r in reports)
-    lines = [
-        "# Derivations",
-        "",
-        f"**Status: {'PASS' if ok else 'FAIL'}** — {sum(r.ok for r in reports)}/{len(reports)} derivations pass every check.",
-        "",
-        "Each step is an identity checked (a) symbolically — the residual must simplify to exactly 0 — and "
-        "(b) numerically at 3 random rational points at 50 digits (agreement to 45 digits). Steps marked "
-        "'numeric only' rest on an independent numerical method (quadrature, a dense solve, a series) because "
-        "SymPy cannot close them. (c) Library checks call the library function that evaluates a result and "
-        "compare it with an independent evaluation at 50 digits.",
-        "",
-    ]
-    for rep in reports:
-        d = derivations.get(rep.name)
-        lines += [f"## {rep.name} — {rep.title}", "", f"Status: **{'PASS' if rep.ok else 'FAIL'}** ({rep.seconds:.1f} s)", ""]
-        lines += ["```", d.summary.strip(), "```", ""]
-        rows = []
-        by_step = {}
-        for o in rep.outcomes:
-            by_step.setdefault((o.kind == "library", o.target), []).append(o)
-        for step in d.steps:
-            outs = by_step.get((False, step.name), [])
-            sym = next((o for o in outs if o.kind == "symbolic"), None)
-            num = next((o for o in outs if o.kind == "numeric"), None)
-            rows.append(
-                [
-                    f"`{step.name}`",
-                    _cell(step.claim) + (f" *({step.cite})*" if step.cite else ""),
-                    ("PASS" if sym.ok else "**FAIL**: " + _cell(sym.detail)) if sym else "numeric only",
-                    ("PASS — " if num.ok else "**FAIL** — ") + _cell(num.detail) if num else "—",
-                    f"{sum(o.seconds for o in outs):.2f}",
-                ]
-            )
-        lines += [markdown_table(["step", "identity", "symbolic", "numeric (50 digits)", "s"], rows), ""]
-        lib = [o for o in rep.outcomes if o.kind == "library"]
-        if lib:
-            lines += [
-                markdown_table(
-                    ["library check", "status", "detail", "s"],
-                    [[f"`{o.target}`", "PASS" if o.ok else "**FAIL**", _cell(o.detail), f"{o.seconds:.2f}"] for o in lib],
-                ),
-                "",
-            ]
-    lines.append(record_markdown(run_record(started)))
-    return "\n".join(lines)
-
-
-def as_json(reports: list[DerivationReport]) -> dict:
-    return {
-        "status": "PASS" if all(r.ok for r in reports) else "FAIL",
-        "derivations": [
-            {
-                "name": r.name,
-                "title": r.title,
-                "status": "PASS" if r.ok else "FAIL",
-                "failed_steps": r.failed_steps,
-                "seconds": round(r.seconds, 3),
-                "checks": [
-                    {"kind": o.kind, "target": o.target, "ok": o.ok, "detail": o.detail, "seconds": round(o.seconds, 3)}
-                    for o in r.outcomes
-                ],
-            }
-            for r in reports
-        ],
-    }
-
-
-def write_report(reports: list[DerivationReport], out: Path, started: float) -> Path:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "derivations.md", markdown(reports, started))
-    write_json(out / "derivations.json", {**as_json(reports), "run": run_record(started)})
-    return out / "derivations.md"
-
-
-__all__ = ["run_derivations", "write_report", "as_json", "markdown"]
+__all__ = ["run_derivations", "load_derivation_file", "is_derivation_file"]
