@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import decimal as _decimal
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 
 import mpmath
@@ -423,13 +424,35 @@ def _outliers(prob: Problem, thetas: list, dps, what: str) -> list:
     return [Outlier(prob, t, *(vals[f"{i}:{k}"] for k in names[:4]), dps, ctx, vals[f"{i}:theta_c"]) for i, t in enumerate(thetas)]
 
 
-def threshold_map(cases, lams, dps: int = 30) -> list:
-    """θ_c of S and of Â over a grid of λ: for each case (a dict of ``threshold``'s keyword arguments: base,
-    spike, alpha, rho) {"case": case, "sample": θ_c(S), "ssr": {λ: θ_c(Â)}} as decimal strings ('inf': no
-    outlier separates for any θ)."""
-    out = []
-    for kw in cases:
-        sample = threshold(dps=dps, **kw).as_dict()["theta_c"]
-        ssr = {str(lam): threshold(dps=dps, lam=lam, matrix="ssr", **kw).as_dict()["theta_c"] for lam in lams}
-        out.append({"case": kw, "sample": sample, "ssr": ssr})
-    return out
+def threshold_map(scan, lams) -> list:
+    """θ_c of Â over a grid of λ for one configuration, as decimal strings ('inf': no outlier separates for any θ)."""
+    return [threshold(dps=scan.dps, lam=lam, matrix="ssr", **scan.kw()).as_dict()["theta_c"] for lam in lams]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One spiked configuration across θ at d = ∞: the thresholds and outlier curves of S and Â, per
+    perturbation of the outlier equation, each computed once (``outlier_curve`` solves θ_c and the bulk once
+    per working precision)."""
+
+    base: str
+    spike: str
+    alpha: Fraction
+    lam: Fraction
+    rho: Fraction | None = None
+    dps: int = 20
+
+    def kw(self) -> dict:
+        return {"base": self.base, "spike": self.spike, "alpha": self.alpha, **({"rho": self.rho} if self.rho is not None else {})}
+
+    @lru_cache(maxsize=None)
+    def thresholds(self, eps: Fraction = Fraction(0)) -> dict:
+        """{"sample": θ_c(S), "ssr": θ_c(Â)} with certified enclosures."""
+        kw = self.kw()
+        return {"sample": threshold(dps=self.dps, certify=True, perturb=eps, **kw), "ssr": threshold(dps=self.dps, lam=self.lam, matrix="ssr", certify=True, perturb=eps, **kw)}
+
+    @lru_cache(maxsize=None)
+    def curve(self, thetas: tuple, eps: Fraction = Fraction(0), dps: int | None = None) -> dict:
+        """{"sample": [Outlier], "ssr": [Outlier]} at every θ of ``thetas``."""
+        kw = self.kw()
+        return {m: outlier_curve(thetas, lam=self.lam if m == "ssr" else None, matrix=m, dps=dps or self.dps, perturb=eps, **kw) for m in MATRICES}

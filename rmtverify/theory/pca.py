@@ -22,6 +22,7 @@ base (finite-rank spikes do not move per-coordinate errors at d = ∞).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 
 import mpmath
@@ -382,3 +383,42 @@ def crossover_map(rhos, alphas, metrics=METRICS) -> dict:
         for m in metrics:
             out[m].append(rows[m])
     return out
+
+
+SETTINGS = (("population", "reconstruction"), ("sample", "reconstruction"), ("population", "masked"), ("sample", "masked"))
+
+
+def law_error(law: SampleLaw, metric: str, phi) -> float:
+    """The sample-PCA error of ``metric`` at k/d = φ from the sample law's tables."""
+    return law.reconstruction_error(phi) if metric == "reconstruction" else law.masked_error(phi)
+
+
+@lru_cache(maxsize=None)
+def crossover_design(rho: Fraction, alpha: Fraction, dps: int = 20) -> dict:
+    """AR(1) at (ρ, α), d = ∞: the optimal ridge λ* and E_gen(λ*), the sample law, the crossover φ* of each
+    (PCA, metric) setting, and test fractions on each side of φ* — φ*/2 and (1 + φ*)/2, or 0.5 when φ* is 0
+    or 1; the sample PPCA needs k < n, so its fractions stay below 0.9α — with the PCA error there."""
+    model = make_model("ar1", rho=rho)
+    ridge = optimal_ridge(model, alpha, dps=dps).as_dict()
+    lam, law = Fraction(ridge["lam_opt"]), SampleLaw(model, alpha)
+    fstars = {s: float(crossover(model, alpha, lam, *s, dps=dps, law=law).as_dict()["f_star"]) for s in SETTINGS}
+    tests = []
+    for pca, metric in SETTINGS:
+        f = fstars[(pca, metric)]
+        for phi in [0.5] if f <= 0 or f >= 1 else [f / 2, (1 + f) / 2]:
+            phi = min(phi, 0.9 * float(alpha)) if (pca, metric) == ("sample", "masked") else phi
+            exact = population_error(model, Fraction(repr(phi)), dps=dps, metric=metric) if pca == "population" else None
+            tests.append((pca, metric, phi, float(exact) if exact is not None else law_error(law, metric, phi)))
+    return {"lam": lam, "e_ssr": ridge["e_gen"], "law": law, "fstars": fstars, "tests": tests}
+
+
+def error_curves(rho: Fraction, alpha: Fraction, phis) -> dict:
+    """The four PCA errors against k/d = φ at d = ∞ (population in closed form, sample from the law's tables;
+    NaN where the sample PPCA is not defined, k ≥ n)."""
+    law, r, top = crossover_design(rho, alpha)["law"], abs(float(rho)), min(0.999, 0.999 * float(alpha))
+    return {
+        "population PCA": list(numpy_function("pca.e_pca_ar1")(phis, r)),
+        "sample PCA": [law.reconstruction_error(x) for x in phis],
+        "population PPCA (masked)": list(numpy_function("pca.e_ppca_ar1")(phis, r)),
+        "sample PPCA (masked)": [law.masked_error(x) if x < top else float("nan") for x in phis],
+    }

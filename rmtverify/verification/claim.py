@@ -29,6 +29,7 @@ from rmtverify.core.params import INF, parse
 from rmtverify.core.storage import SampleCache
 from rmtverify.models import MODELS, OPTIONS, make_model
 from rmtverify.montecarlo.engine import sample_size
+from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.figures import point_figure
 from rmtverify.verification.verdict import Criteria
 
@@ -105,6 +106,11 @@ class Point(Mapping):
     def alpha_at(self, d: int) -> Fraction:
         """The sample ratio the Monte Carlo has at d, n/d (exact); α itself at d = ∞."""
         return self.alpha if d == INF else Fraction(self.n(d), d)
+
+    def equivalents(self, d, dps: int = 30):
+        """The deterministic equivalents (κ, df1, df2, E_gen, E_train, dκ/dλ) of this point at dimension d: at d = ∞
+        to ``dps`` digits, at finite d in double precision at the ratio n/d the Monte Carlo has."""
+        return equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
 
     def model_for_sample(self, index: int):
         """The model of sample ``index`` (its own spike direction when ``fresh_spike``)."""
@@ -198,6 +204,10 @@ class Claim:
     #: > 1: Stein's two-stage design — a point whose sub-tests lack power is rerun with more samples,
     #: up to this multiple of the pilot (the extension reads standard errors only, never gaps)
     sequential_cap: int = 1
+    #: the claim's power: at the points where ``needs_power(point)``, one of these observables must resolve
+    #: ``power_ratio`` times the change a 1% error in the theory makes (4 SE(g∞) ≤ ratio · change)
+    power_observables: tuple = ()
+    power_ratio: float = 0.5
     #: where the claim was declared (a claim file's path; None for a built-in claim)
     source: str | None = None
 
@@ -234,6 +244,10 @@ class Claim:
     def extra_tests(self, result, prepared) -> list:
         """Sub-tests beyond the ladder verdicts (SubTest list), e.g. signs at the largest d."""
         return []
+
+    def needs_power(self, point: Point) -> bool:
+        """Whether the claim's power requirement applies at ``point`` (default: nowhere)."""
+        return False
 
     def shortfall(self, result, prepared) -> float:
         """For the sequential design: the largest ratio of a judged observable's smallest detectable error to

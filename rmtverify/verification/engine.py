@@ -21,9 +21,9 @@ from rmtverify.core.params import INF
 from rmtverify.core.provenance import run_record
 from rmtverify.montecarlo.engine import SAMPLERS, measure_ladder
 from rmtverify.verification.claim import Claim, Point, RunOptions
-from rmtverify.verification.outcome import ClaimOutcome, ObservableResult, PointResult
+from rmtverify.verification.outcome import ClaimOutcome, ObservableResult, PointResult, SubTest
 from rmtverify.verification.statistics import estimate
-from rmtverify.verification.verdict import PASS, combine, judge
+from rmtverify.verification.verdict import PASS, combine, judge, judge_rate
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,21 @@ def next_seeds(k: int, shortfall: float, cap: int) -> int:
     if not np.isfinite(shortfall):
         return cap
     return min(cap, 8 * int(np.ceil(k * (1.2 * shortfall) ** 2 / 8)))
+
+
+RATES = {0.5: "½", 2 / 3: "⅔", 1.0: "1"}
+
+
+def spread_tests(result: PointResult) -> list:
+    """For each judged observable whose criteria set a ``spread_rate``: its SD across samples against d must
+    shrink at that rate (the SD of an SD estimated from K samples is ≈ SD/√(2(K − 1)))."""
+    out = []
+    for o in result.observables.values():
+        rate = o.criteria.spread_rate if o.criteria is not None else None
+        if rate is not None:
+            v = judge_rate(o.d, o.sd, np.array(o.sd) / np.sqrt(2 * (o.seeds - 1)), rate)
+            out.append(SubTest(f"{o.label}, SD across samples ∝ d^-{RATES.get(rate, f'{rate:g}')}", v.status, v.reasons, v.numbers))
+    return out
 
 
 def judge_point(claim: Claim, point: Point, prepared, run, theory_d: list, theory_inf, factor: float, k: int) -> PointResult:
@@ -128,6 +143,32 @@ def _theory(claim: Claim, point: Point, d, prepared) -> dict | None:
     return values
 
 
+ONE_PERCENT = Fraction(1, 100)
+
+
+def effects_of_one_percent(claim: Claim, point: Point, d) -> dict:
+    """|theory(ε = 1%) − theory(ε = 0)| of every observable at dimension d: the change the error a claim must
+    detect makes (for a theory perturbed in its equations, not simply 1% of its values)."""
+    if claim.perturbation == "theory":
+        off, exact = (_theory(claim, point, d, claim.prepare(point, e)) for e in (ONE_PERCENT, Fraction(0)))
+        return {k: abs(_number(off[k]) - _number(exact[k])) for k in exact}
+    exact = _theory(claim, point, d, claim.prepare(point, Fraction(0)))
+    return {k: abs(_number(v)) / 100 for k, v in exact.items()}
+
+
+def power_test(claim: Claim, result: PointResult, effects: dict) -> SubTest:
+    """The claim's power at a point: one of ``claim.power_observables`` must have 4 SE(g∞) ≤ ``claim.power_ratio``
+    times the change a 1% error makes in it."""
+    ratios = [(4 * o.verdict.numbers["gap_inf_se"] / effects[k], k) for k, o in result.observables.items()
+              if k in claim.power_observables and o.verdict is not None and effects.get(k, 0) > 0]
+    if not ratios:
+        return SubTest("power for a 1% error", "INCONCLUSIVE", [f"no observable at {result.point.label} that a 1% error moves carries the power"])
+    ratio, key = min(ratios)
+    ok = ratio <= claim.power_ratio
+    why = f"{result.observables[key].label}: 4 SE(g∞) / (change a 1% error makes) = {ratio:.3g} {'≤' if ok else '>'} {claim.power_ratio}"
+    return SubTest("power for a 1% error", "PASS" if ok else "INCONCLUSIVE", [why], {"ratio": ratio, "observable": key})
+
+
 def verify_point(claim: Claim, point: Point, options: RunOptions, ladder: tuple, seeds: int) -> PointResult:
     eps = Fraction(options.perturb)
     factor = float(1 + eps) if claim.perturbation == "scale" else 1.0
@@ -141,16 +182,22 @@ def verify_point(claim: Claim, point: Point, options: RunOptions, ladder: tuple,
     key = f"{claim.name}|{point.key}"
     ns = [point.n(d) for d in ladder]
     k, cap = seeds, max(seeds, claim.sequential_cap * seeds)
+    effects = effects_of_one_percent(claim, point, ladder[-1]) if claim.needs_power(point) else None
     while True:
         run = measure_ladder(
             measurement, point.model_for_sample, key, ladder, ns, k, options.seed, options.cache, options.executor,
             options.quiet, f"{claim.name} {point.label}",
         )
         result = judge_point(claim, point, prepared, run, theory_d, theory_inf, factor, k)
-        short = claim.shortfall(result, prepared)
+        power = power_test(claim, result, effects) if effects is not None else None
+        short = max(claim.shortfall(result, prepared), power.numbers.get("ratio", 0.0) / claim.power_ratio if power else 0.0)
         if claim.sequential_cap <= 1 or short <= 1 or k >= cap:
             break
         k = next_seeds(k, short, cap)
+    if power is not None:
+        result.subtests.append(power)
+        result.details["effect_of_1pct_error"] = {k: repr(v) for k, v in effects.items()}
+    result.subtests.extend(spread_tests(result))
     result.subtests.extend(claim.extra_tests(result, prepared))
     result.figures.extend(claim.figures_for(result, prepared))
     return result

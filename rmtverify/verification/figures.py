@@ -50,3 +50,41 @@ def point_figure(name: str, result, title: str) -> Figure:
         caption="Top: Monte Carlo means ± SE on the ladder of d against the deterministic equivalent at each d (and at d = ∞). "
         "Bottom: the gap on log-log axes; a fitted line c·d^-β appears when the gap is resolved from 0.",
     )
+
+
+def scan_panel(title, xlabel, ylabel, results, x_of, keys, curves=(), vlines=(), xscale="log", last: int = 3) -> Panel:
+    """Monte Carlo means ± SE of the observables ``keys`` ({key: (label, marker)}) at the ``last`` largest d,
+    against a parameter ``x_of(point)`` of the points, with theory ``curves`` [(x, y, label, style)] and
+    vertical lines [(x, label, style)]; the points of successive d are offset by 2% in x to stay readable."""
+    panel = Panel(title, xlabel, ylabel, [Series("line", list(x), list(y), label=lab, style=st) for x, y, lab, st in curves], xscale=xscale)
+    for key, (label, marker) in keys.items():
+        ladder = results[0].observables[key].d
+        for j, d in enumerate(ladder[-last:]):
+            g = ladder.index(d)
+            xs = [x_of(r.point) * (1 + 0.02 * (j - 1)) for r in results]
+            obs = [r.observables[key] for r in results]
+            panel.series.append(Series("points", xs, [o.mean[g] for o in obs], [o.se[g] for o in obs], f"{label} d={d}", marker))
+    panel.series += [Series("vline", [x], label=lab, style=st) for x, lab, st in vlines]
+    return panel
+
+
+def density_panel(title, xlabel, samples, tables, density, label) -> Panel:
+    """A histogram of ``samples`` against a law's density (``density(x)`` on each support interval of ``tables``,
+    a LawTables) and its atoms."""
+    lo = min([tables.edges[0][0]] + [a for a, _ in tables.atoms])
+    hi = max([tables.edges[-1][1]] + [a for a, _ in tables.atoms])
+    bins = list(np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 120))
+    panel = Panel(title, xlabel, "density", [Series("hist", list(samples), bins=bins, label=label)])
+    for j, (a, b) in enumerate(tables.edges):
+        xs = np.linspace(a, b, 600)[1:-1]
+        panel.series.append(Series("line", list(xs), list(density(xs)), color="r", label="theory density (d = ∞)" if j == 0 else ""))
+    panel.series += [Series("vline", [loc], label=f"atom of mass {m:.3g}") for loc, m in tables.atoms]
+    return panel
+
+
+def ladder_panel(title, ylabel, results, markers=("o", "s", "^", "v")) -> Panel:
+    """Observables (ObservableResult) against d on log-log axes, Monte Carlo means ± SE, with their verdicts."""
+    panel = Panel(title, "dimension d", ylabel, xscale="log2", yscale="log")
+    for o, mk in zip(results, markers):
+        panel.series.append(Series("points", o.d, o.mean, o.se, f"{o.label} ({o.status})", style=mk))
+    return panel

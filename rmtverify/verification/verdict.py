@@ -43,6 +43,9 @@ class Criteria:
     # empirical spectral distances decay like d^{-β₀} up to a logarithm whose power is not known:
     # extrapolate with both c·d^{-β₀} and c·log(d)·d^{-β₀} and require 0 inside the envelope of the two
     log_correction: bool = False
+    # where set, the spread of the samples (their SD) must itself shrink like d^{-spread_rate}: an outlier
+    # fluctuates on the scale d^-½ while the bias of its mean is O(1/d)
+    spread_rate: float | None = None
 
 
 @dataclass

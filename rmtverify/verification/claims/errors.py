@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rmtverify.theory.equivalents import equivalents
+from rmtverify.core.params import INF
 from rmtverify.verification.claim import Claim, Observable, Point, is_limit
 
 LIMIT_DPS = 30
@@ -40,16 +40,12 @@ class Errors(Claim):
         return {k: v[0] for k, v in values.items()}
 
     def theory(self, point, d, prepared):
-        if is_limit(d):
-            if not point.model.has_limit:
-                return None
-            return vars(equivalents(point.model, point.alpha, point.lam, d=d, dps=LIMIT_DPS))
-        return vars(equivalents(point.model, point.alpha_at(d), point.lam, d=d, dps=None))
+        return None if is_limit(d) and not point.model.has_limit else vars(point.equivalents(d, LIMIT_DPS))
 
     def details(self, point, prepared):
         if not point.model.has_limit:
             return "", {}
-        lim = equivalents(point.model, point.alpha, point.lam, dps=LIMIT_DPS).as_dict()
+        lim = point.equivalents(INF, LIMIT_DPS).as_dict()
         keys = ("kappa", "df1", "df2", "e_gen", "e_train")
         line = f"d = ∞ theory ({LIMIT_DPS} digits): κ = {lim['kappa']}, E_gen = {lim['e_gen']}, E_train = {lim['e_train']}"
         return line, {"theory_inf": {k: lim[k] for k in keys}}

@@ -45,7 +45,7 @@ class PcaSpiked(Claim):
     def theory(self, point, d, prepared):
         if is_limit(d):
             return {"e_ssr": isotropic_limit(point.alpha, point.lam)}
-        return {"e_ssr": equivalents(point.model, point.alpha_at(d), point.lam, d=d, dps=None).e_gen}
+        return {"e_ssr": point.equivalents(d).e_gen}
 
     def figures_for(self, result, prepared):
         return []

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
-from rmtverify.core.params import INF
-from rmtverify.theory.spectrum import ks_between, law_tables, spectral_law, w1_between
+from rmtverify.theory.spectrum import ks_between, law_comparison
 from rmtverify.verification.claim import Claim, Observable, Point, is_limit, slug
 from rmtverify.verification.distances import ks_continuous, spectral_observables
-from rmtverify.verification.outcome import Figure, Panel, Series, SubTest
+from rmtverify.verification.figures import density_panel, ladder_panel
+from rmtverify.verification.outcome import Figure, SubTest
 
 CONFIGS = (
     ("isotropic-a2", {"model": "isotropic", "alpha": 2, "lam": "1/10"}),
@@ -19,7 +17,6 @@ CONFIGS = (
     ("e1-spike-a2", {"model": "spiked", "theta": 4, "spike": "e1", "alpha": 2, "lam": "1/10", "outliers": 1}),
     ("mixture-a2", {"model": "mixture", "atoms": "1,4", "alpha": 2, "lam": "1/10"}),
 )
-ONE_PERCENT = Fraction(1, 100)
 
 
 class Spectrum(Claim):
@@ -59,14 +56,9 @@ class Spectrum(Claim):
         return [Point(spec, label=label) for label, spec in CONFIGS]
 
     def prepare(self, point, eps):
-        laws = {e: spectral_law(point.model, point.alpha, point.lam, d=INF, dps=None, perturb=e) for e in {Fraction(0), ONE_PERCENT, eps}}
-        law, exact, off = laws[eps], laws[Fraction(0)], laws[ONE_PERCENT]
-        tables = law_tables(law)
-        ok, bad = (tables if exact is law else law_tables(exact)), (tables if off is law else law_tables(off))
-        pf = tables if law.constant_diagonal else law_tables(spectral_law(point.model, point.alpha, point.lam, d=INF, dps=None, pushforward=True))
-        dg = abs(ok.g0 - complex(off.g(off.ctx.mpc(ok.z0.real, ok.z0.imag))))
-        scale = {"stieltjes_re": dg, "stieltjes_im": dg, "ks_continuous": 1.0, "w1": tables.width(), "top_edge": tables.width(), "bottom_edge": tables.width()}
-        return {"law": law, "tables": tables, "pf": pf, "scale": scale, "effects": {**scale, "ks_1pct": ks_between(ok, bad), "w1_1pct": w1_between(ok, bad)}}
+        c = law_comparison(point.model, point.alpha, point.lam, eps)
+        width, dg = c["tables"].width(), c["dg_1pct"]
+        return {**c, "scale": {"stieltjes_re": dg, "stieltjes_im": dg, "ks_continuous": 1.0, "w1": width, "top_edge": width, "bottom_edge": width}}
 
     def measure(self, sample, point):
         return {"eigenvalues": sample.ssr_eigenvalues(point.lam)}
@@ -74,7 +66,7 @@ class Spectrum(Claim):
     def observe(self, measured, point, prepared, d):
         ev = np.asarray(measured["eigenvalues"])
         out = spectral_observables(ev, prepared["tables"], d, int(point.extra.get("outliers", 0)))
-        return {**out, "ks_to_pushforward": ks_continuous(ev, prepared["pf"], d)}
+        return {**out, "ks_to_pushforward": ks_continuous(ev, prepared["pushforward"], d)}
 
     def theory(self, point, d, prepared):
         t = prepared["tables"]
@@ -85,15 +77,11 @@ class Spectrum(Claim):
         return observable.criteria(scale=prepared["scale"][observable.name], **({"beta0": 0.5, "log_correction": False} if atom else {}))
 
     def details(self, point, prepared):
-        t, law = prepared["tables"], prepared["law"]
-        gap = ks_between(t, prepared["pf"])
-        edges = ", ".join(f"[{a:.8g}, {b:.8g}]" for a, b in t.edges)
-        atoms = ", ".join(f"mass {m:.6g} at {loc:.8g}" for loc, m in t.atoms) or "none"
-        line = (f"Theory (d = ∞): support {edges}; atoms: {atoms}; g_Â(z₀) = {t.g0.real:.10g} + {t.g0.imag:.10g}i at z₀ = "
-                f"{t.z0.real:.6g} + {t.z0.imag:.6g}i. Push-forward shortcut: {'holds' if gap < 1e-3 else 'fails'} (KS(full law, push-forward) = {gap:.2e} at d = ∞).")
-        theory = {"kappa": repr(float(law.kappa)), "edges": [[repr(a), repr(b)] for a, b in t.edges], "atoms": [{"location": repr(a), "mass": repr(m)} for a, m in t.atoms],
-                  "z0": [t.z0.real, t.z0.imag], "g_z0": [t.g0.real, t.g0.imag]}
-        return line, {"theory": theory, "pushforward": {"holds": gap < 1e-3, "ks_full_vs_pushforward_d_inf": gap}, "power_reference": prepared["effects"]}
+        t, gap = prepared["tables"], ks_between(prepared["tables"], prepared["pushforward"])
+        line = f"Theory (d = ∞): {t.summary()}. Push-forward shortcut: {'holds' if gap < 1e-3 else 'fails'} (KS(full law, push-forward) = {gap:.2e})."
+        power = {**prepared["scale"], **{k: prepared[k] for k in ("ks_1pct", "w1_1pct")}}
+        theory = {"kappa": repr(float(prepared["law"].kappa)), **t.as_dict()}
+        return line, {"theory": theory, "pushforward": {"holds": gap < 1e-3, "ks_full_vs_pushforward_d_inf": gap}, "power_reference": power}
 
     def extra_tests(self, result, prepared):
         to_pf, to_full = result.auxiliary["ks_to_pushforward"][-1], float(np.mean([s["ks_continuous"] for s in result.top_observed]))
@@ -102,17 +90,9 @@ class Spectrum(Claim):
         return [SubTest("push-forward shortcut", "holds" if holds else "fails", [reason], {"mc_ks_to_full_law": to_full, "mc_ks_to_pushforward": to_pf}, counted=False)]
 
     def figures_for(self, result, prepared):
-        law, t = prepared["law"], prepared["tables"]
         ev = np.concatenate([np.asarray(s["eigenvalues"]) for s in result.top_measured])
-        lo, hi = min([t.edges[0][0]] + [a for a, _ in t.atoms]), max([t.edges[-1][1]] + [a for a, _ in t.atoms])
-        hist = Panel("spectrum of Â", "eigenvalue of Â", "density", [Series("hist", list(ev), bins=list(np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 120)), label=f"Â eigenvalues, d = {result.observables['w1'].d[-1]} (pooled)")])
-        for j, (a, b) in enumerate(t.edges):
-            xs = np.linspace(a, b, 600)[1:-1]
-            hist.series.append(Series("line", list(xs), list(law.density_grid(xs)), color="r", label="theory density (d = ∞)" if j == 0 else ""))
-        hist.series += [Series("vline", [loc], label=f"atom of mass {m:.3g}") for loc, m in t.atoms]
-        dist = Panel("distances to the d = ∞ law", "dimension d", "distance (CDF units; W1 in eigenvalue units)", xscale="log2", yscale="log")
-        for key, mk in (("ks_continuous", "o"), ("w1", "s")):
-            o = result.observables[key]
-            dist.series.append(Series("points", o.d, o.mean, o.se, f"{o.label} ({o.status})", style=mk))
-        caption = "Left: the pooled eigenvalues at the largest d against the limiting density; right: KS and W1 distances, which shrink like log(d)/d (√ with an atom)."
+        d = result.observables["w1"].d[-1]
+        hist = density_panel("spectrum of Â", "eigenvalue of Â", ev, prepared["tables"], prepared["law"].density_grid, f"Â eigenvalues, d = {d} (pooled)")
+        dist = ladder_panel("distances to the d = ∞ law", "distance (KS: CDF units; W1: eigenvalue units)", [result.observables[k] for k in ("ks_continuous", "w1")])
+        caption = "Left: the pooled eigenvalues at the largest d against the limiting density; right: KS and W1, which shrink like log(d)/d (√ with an atom)."
         return [Figure(slug(result.point.label), result.title, [hist, dist], caption=caption)]
