@@ -24,7 +24,7 @@ import mpmath
 import sympy as sp
 
 from derivations import get
-from derivations.framework import Derivation, Result, Step, mp_lambdify
+from derivations.framework import Derivation, Result, Step, as_sympy, mp_lambdify
 from derivations.symbols import alpha, kappa, lam, m, m_p, omega, rho, z
 
 Delta = sp.Symbol("Delta", positive=True)
@@ -380,7 +380,14 @@ def _numeric_tau_left(tau_left, kl):
 
 
 def _complex_point(point, ctx):
-    return ctx.mpc(ctx.mpf(point[sp.Symbol("re")].numerator) / point[sp.Symbol("re")].denominator, ctx.mpf(point[sp.Symbol("im")].numerator) / point[sp.Symbol("im")].denominator)
+    re_, im_ = point[sp.Symbol("re")], point[sp.Symbol("im")]
+    return ctx.mpc(ctx.mpf(re_.numerator) / re_.denominator, ctx.mpf(im_.numerator) / im_.denominator)
+
+
+def _complex_sympy(point):
+    """The point's complex κ = re + i·im as an exact SymPy number."""
+    re_, im_ = point[sp.Symbol("re")], point[sp.Symbol("im")]
+    return sp.Rational(re_.numerator, re_.denominator) + sp.I * sp.Rational(im_.numerator, im_.denominator)
 
 
 def _numeric_complex_tau(tau_c, kc):
@@ -388,7 +395,7 @@ def _numeric_complex_tau(tau_c, kc):
         r = _mp(ctx, point[rho])
         k = _complex_point(point, ctx)
         quad = ctx.quad(lambda w: 1 / ((1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2) + k), [0, ctx.pi / 4, ctx.pi / 2, ctx.pi]) / ctx.pi
-        closed = sp.N(tau_c.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kc: sp.Rational(point[sp.Symbol("re")].numerator, point[sp.Symbol("re")].denominator) + sp.I * sp.Rational(point[sp.Symbol("im")].numerator, point[sp.Symbol("im")].denominator)}), 70)
+        closed = sp.N(tau_c.subs({rho: as_sympy(point)[rho], kc: _complex_sympy(point)}), 70)
         val = ctx.mpc(str(sp.re(closed)), str(sp.im(closed)))
         return abs(quad - val), 0
 
@@ -397,7 +404,7 @@ def _numeric_complex_tau(tau_c, kc):
 
 def _numeric_two_forms(a, b, kc):
     def check(point, ctx):
-        subs = {rho: sp.Rational(point[rho].numerator, point[rho].denominator), kc: sp.Rational(point[sp.Symbol("re")].numerator, point[sp.Symbol("re")].denominator) + sp.I * sp.Rational(point[sp.Symbol("im")].numerator, point[sp.Symbol("im")].denominator)}
+        subs = {rho: as_sympy(point)[rho], kc: _complex_sympy(point)}
         return ctx.mpf(str(sp.Abs(sp.N(a.subs(subs) - b.subs(subs), 60)))), 0
 
     return check
@@ -408,7 +415,7 @@ def _numeric_quadrature(f, tau_expr):
         r, k = _mp(ctx, point[rho]), _mp(ctx, point[kappa])
         g = mp_lambdify((omega, rho), f, ctx)  # this derivation's symbol f(ω), evaluated in ctx
         quad = ctx.quad(lambda w: 1 / (g(w, r) + k), [0, ctx.pi / 2, ctx.pi]) / ctx.pi
-        closed = sp.N(tau_expr.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kappa: sp.Rational(point[kappa].numerator, point[kappa].denominator)}), 70)
+        closed = sp.N(tau_expr.subs({s: v for s, v in as_sympy(point).items() if s in (rho, kappa)}), 70)
         return quad, ctx.mpf(str(closed))
 
     return check
@@ -442,7 +449,7 @@ def _numeric_szego(tau_expr):
         for i in range(dd - 2, centre - 1, -1):
             x = y[i] - c[i] * x
         value = ctx.mpf(x)
-        closed = sp.N(tau_expr.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), kappa: sp.Rational(point[kappa].numerator, point[kappa].denominator)}), 70)
+        closed = sp.N(tau_expr.subs({s: v for s, v in as_sympy(point).items() if s in (rho, kappa)}), 70)
         return value, ctx.mpf(str(closed))
 
     return check

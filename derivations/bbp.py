@@ -67,7 +67,8 @@ eps = sp.Symbol("epsilon", real=True)  # a deliberate error in the outlier equat
 def build() -> Derivation:
     z_of_mt = -1 / mt + gamma * t_atom / (1 + t_atom * mt)  # one atom of H
     z_generic = -1 / mt + (gamma / mt) * (1 - qh)  # averaged, through q_H = ∫ dH/(1 + m̃t)
-    z_generic_p = sp.diff(z_generic.subs(qh, sp.Function("Q")(mt)), mt).subs(sp.Derivative(sp.Function("Q")(mt), mt), qh_p).subs(sp.Function("Q")(mt), qh)
+    z_generic_p = sp.diff(z_generic.subs(qh, sp.Function("Q")(mt)), mt).subs(sp.Derivative(sp.Function("Q")(mt), mt), qh_p).subs(
+        sp.Function("Q")(mt), qh)
     psi_atom = sp.simplify(z_of_mt.subs(mt, -1 / ell))
     psi_iso = psi_atom.subs(t_atom, 1)
     psi_iso_p = sp.diff(psi_iso, ell)
@@ -121,7 +122,9 @@ def build() -> Derivation:
             lambda: _sherman_morrison()[0],
             lambda: _sherman_morrison()[1],
             simplifier=lambda e: sp.simplify(sp.cancel(sp.together(e))),
-            domain={sp.Symbol(f"a{i}", positive=True): (1, 3) for i in range(1, 4)} | {sp.Symbol(f"v{i}", real=True): (-1, 1) for i in range(1, 4)} | {sp.Symbol("cc", real=True): (sp.Rational(1, 10), 2)},
+            domain={sp.Symbol(f"a{i}", positive=True): (1, 3) for i in range(1, 4)}
+            | {sp.Symbol(f"v{i}", real=True): (-1, 1) for i in range(1, 4)}
+            | {sp.Symbol("cc", real=True): (sp.Rational(1, 10), 2)},
         ),
         Step(
             "eigen-spike",
@@ -147,7 +150,9 @@ def build() -> Derivation:
             "overlap-residue",
             "|⟨û,v⟩|² is the residue of (1/z) q_v/(1 + θm̃q_v) at the outlier: q_v/(zθ d(m̃q_v)/dz) with "
             "dm̃/dz = 1/z'(m̃). For an eigenvector it is ℓψ'(ℓ)/ψ(ℓ) (isotropic base shown).",
-            overlap_generic.subs({qv: q_iso.subs(mt, mt), qv_p: sp.diff(q_iso, mt)}).subs({zp: sp.diff(z_generic.subs(qh, q_iso), mt), z: z_generic.subs(qh, q_iso)}).subs(mt, -1 / (1 + theta)),
+            overlap_generic.subs({qv: q_iso.subs(mt, mt), qv_p: sp.diff(q_iso, mt)})
+            .subs({zp: sp.diff(z_generic.subs(qh, q_iso), mt), z: z_generic.subs(qh, q_iso)})
+            .subs(mt, -1 / (1 + theta)),
             (ell * psi_iso_p / psi_iso).subs(ell, 1 + theta),
             cite="Paul (2007); Benaych-Georges & Nadakuditi (2011)",
         ),
@@ -155,10 +160,12 @@ def build() -> Derivation:
         Step(
             "iso-mt-critical",
             "Σ₀ = I: z'(m̃) = 0 at m̃_c = −1/(1 + √γ), so θ_c = −1/(m̃_c q(m̃_c)) = √γ = 1/√α.",
-            sp.Matrix([sp.diff(z_generic.subs(qh, q_iso), mt).subs(mt, -1 / (1 + sp.sqrt(gamma))), theta_c_expr.subs(qv, q_iso).subs(mt, -1 / (1 + sp.sqrt(gamma)))]),
+            sp.Matrix([sp.diff(z_generic.subs(qh, q_iso), mt).subs(mt, -1 / (1 + sp.sqrt(gamma))),
+                       theta_c_expr.subs(qv, q_iso).subs(mt, -1 / (1 + sp.sqrt(gamma)))]),
             sp.Matrix([0, sp.sqrt(gamma)]),
         ),
-        Step("iso-edge", "ψ(1 + √γ) = (1 + √γ)², the Marchenko–Pastur right edge.", psi_iso.subs(ell, 1 + sp.sqrt(gamma)), (1 + sp.sqrt(gamma)) ** 2),
+        Step("iso-edge", "ψ(1 + √γ) = (1 + √γ)², the Marchenko–Pastur right edge.", psi_iso.subs(ell, 1 + sp.sqrt(gamma)),
+             (1 + sp.sqrt(gamma)) ** 2),
         Step("iso-location", "Outlier at (1 + θ)(1 + γ/θ) for θ > θ_c.", psi_iso.subs(ell, 1 + theta), (1 + theta) * (1 + gamma / theta)),
         Step(
             "iso-overlap",
@@ -278,7 +285,8 @@ def build() -> Derivation:
             lambda: _wishart()[0],
             lambda: _wishart()[1],
             cite="Isserlis (1918)",
-            domain={sp.Symbol("n", positive=True): (2, 50), **{sp.Symbol(f"S{i}{j}", real=True): ((2, 4) if i == j else (-1, 1)) for i in range(1, 4) for j in range(i, 4)}},
+            domain={sp.Symbol("n", positive=True): (2, 50),
+                    **{sp.Symbol(f"S{i}{j}", real=True): ((2, 4) if i == j else (-1, 1)) for i in range(1, 4) for j in range(i, 4)}},
         )
     )
     results = {
@@ -295,10 +303,22 @@ def build() -> Derivation:
         "e1_w_edge": Result(w_edge, (alpha, lam, kappa), "M's top edge"),
         "z_generic": Result(z_generic, (mt, alpha, qh), "z(m̃) = −1/m̃ + (γ/m̃)(1 − q_H)"),
         "z_generic_p": Result(z_generic_p, (mt, alpha, qh, qh_p), "z'(m̃)"),
-        "z_generic_pp": Result(sp.diff(z_generic_p.subs({qh: sp.Function("Q")(mt), qh_p: sp.Derivative(sp.Function("Q")(mt), mt)}), mt).subs(sp.Derivative(sp.Function("Q")(mt), (mt, 2)), sp.Symbol("q_H_pp")).subs(sp.Derivative(sp.Function("Q")(mt), mt), qh_p).subs(sp.Function("Q")(mt), qh), (mt, alpha, qh, qh_p, sp.Symbol("q_H_pp")), "z''(m̃)"),
+        "z_generic_pp": Result(
+            sp.diff(z_generic_p.subs({qh: sp.Function("Q")(mt), qh_p: sp.Derivative(sp.Function("Q")(mt), mt)}), mt)
+            .subs(sp.Derivative(sp.Function("Q")(mt), (mt, 2)), sp.Symbol("q_H_pp"))
+            .subs(sp.Derivative(sp.Function("Q")(mt), mt), qh_p)
+            .subs(sp.Function("Q")(mt), qh),
+            (mt, alpha, qh, qh_p, sp.Symbol("q_H_pp")),
+            "z''(m̃)",
+        ),
         "q_iso": Result(q_iso, (mt,), "q_H for Σ₀ = I"),
         "q_eigen": Result(q_eigen, (mt, t0), "q_v for an eigenvector with eigenvalue t₀"),
-        "q_from_tau": Result(sp.Symbol("tau") / mt, (mt, sp.Symbol("tau")), "q_H = τ(1/m̃)/m̃ (reference only: the library evaluates q_H in closed form, q_iso and q_ar1 = tau_left(1/m̃)/m̃)", reference_only=True),
+        "q_from_tau": Result(
+            sp.Symbol("tau") / mt,
+            (mt, sp.Symbol("tau")),
+            "q_H = τ(1/m̃)/m̃ (reference only: the library evaluates q_H in closed form, q_iso and q_ar1 = tau_left(1/m̃)/m̃)",
+            reference_only=True,
+        ),
         "outlier_eq": Result(outlier_eq, (mt, theta, qv, eps), "1 + (1+ε)θm̃q_v"),
         "theta_c": Result(theta_c_expr, (mt, qv), "θ_c = −1/(m̃_c q_v(m̃_c))"),
         "overlap": Result(overlap_generic, (mt, z, theta, qv, qv_p, zp), "q_v z'/(zθ(m̃q_v)')"),
@@ -316,7 +336,8 @@ def build() -> Derivation:
         "e1_overlap": Result(d11 * u2 / (d11 * u2 + db * (1 - u2)), (d11, db, u2), "right-eigenvector overlap"),
     }
     # ∂h/∂w with b = b(w): the library passes db/dw as b_w
-    results["e1_h_w"] = Result(sp.diff(h_eps, w) + sp.diff(h_eps, bb) * sp.Symbol("b_w"), (w, bb, theta, lam, kappa, eps, sp.Symbol("b_w")), "dh/dw")
+    results["e1_h_w"] = Result(sp.diff(h_eps, w) + sp.diff(h_eps, bb) * sp.Symbol("b_w"), (w, bb, theta, lam, kappa, eps, sp.Symbol("b_w")),
+                               "dh/dw")
     domain = {
         alpha: (sp.Rational(1, 5), 8),
         lam: (sp.Rational(1, 100), 3),
@@ -357,7 +378,8 @@ def _numeric_q_ar1(q_ar1, rho):
         r = ctx.mpf(point[rho].numerator) / point[rho].denominator
         f_max = (1 + abs(r)) / (1 - abs(r))
         m = -(ctx.mpf(point[sp.Symbol("frac")].numerator) / point[sp.Symbol("frac")].denominator) / f_max
-        quad = ctx.quad(lambda om: 1 / (1 + m * (1 - r**2) / (1 - 2 * r * ctx.cos(om) + r**2)), [0, ctx.pi / 8, ctx.pi / 2, ctx.pi]) / ctx.pi
+        quad = ctx.quad(lambda om: 1 / (1 + m * (1 - r**2) / (1 - 2 * r * ctx.cos(om) + r**2)),
+                        [0, ctx.pi / 8, ctx.pi / 2, ctx.pi]) / ctx.pi
         mr = sp.nsimplify(sp.Float(str(m), 80), rational=True)
         closed = sp.N(q_ar1.subs({rho: sp.Rational(point[rho].numerator, point[rho].denominator), mt: mr}), 70)
         return quad, ctx.mpf(str(closed))
@@ -411,6 +433,8 @@ def reference_ar1_flat_threshold(point):
     # the root in double precision (bracketed), then secant steps at 60 digits: 9 quadratures, not 25
     fp = mpmath.fp
     f_fp = lambda om: (1 - float(r) ** 2) / (1 - 2 * float(r) * fp.cos(om) + float(r) ** 2)  # noqa: E731
-    l_fp = fp.findroot(lambda l: 1 - fp.quad(lambda om: f_fp(om) ** 2 / (l - f_fp(om)) ** 2, [0, fp.pi / 8, fp.pi / 2, fp.pi]) / (float(a) * fp.pi), (float(lo), float(hi)), solver="anderson")
+    l_fp = fp.findroot(lambda l: 1 - fp.quad(lambda om: f_fp(om) ** 2 / (l - f_fp(om)) ** 2,
+                                             [0, fp.pi / 8, fp.pi / 2, fp.pi]) / (float(a) * fp.pi),
+                       (float(lo), float(hi)), solver="anderson")
     l_c = ctx.findroot(psi_p, (ctx.mpf(l_fp), ctx.mpf(l_fp) * (1 + ctx.mpf(10) ** -10)), solver="secant")
     return l_c - (1 + r) / (1 - r)

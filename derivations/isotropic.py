@@ -16,7 +16,7 @@ import sympy as sp
 
 from derivations import get
 from derivations.framework import Derivation, Result, Step
-from derivations.symbols import alpha, kappa, lam, m, m_p, mean_term, tau, tau_p, df1d, df2d, e_gen
+from derivations.symbols import alpha, df1d, df2d, e_gen, kappa, lam, m, m_p, mean_term, tau, tau_p
 
 beta = sp.Symbol("beta", positive=True)  # offsets that put α on one side of 1
 

@@ -131,6 +131,12 @@ def build() -> Derivation:
             df2_expr.subs(per_eig),
             (sigma * r) ** 2,
         ),
+        Step(
+            "resolvent-eigenvalue-derivative",
+            "d/dκ 1/(σ+κ) = −(1/(σ+κ))²: τ' is minus the average of R's squared eigenvalues, each the square of the bound result.",
+            dr,
+            -(r**2),
+        ),
     ]
 
     results = {
@@ -140,6 +146,7 @@ def build() -> Derivation:
         "df2_over_d": Result(df2_expr, (kappa, tau, tau_p), "df2/d = 1 − 2κτ − κ²τ'"),
         "dkappa_dlam": Result(dkappa_dlam, (alpha, df2d), "dκ/dλ = 1/(1 − df2/n)"),
         "lam_over_kappa": Result(lam_over_kappa, (alpha, df1d), "λ/κ = 1 − df1/n"),
+        "resolvent_eigenvalue": Result(r, (sigma, kappa), "1/(σ + κ): R's eigenvalue on Σ's eigenvalue σ (τ is their average)"),
     }
 
     domain = {

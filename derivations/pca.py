@@ -116,11 +116,19 @@ def build() -> Derivation:
         ),
     ]
     # ---- the optimal ridge: E_gen as a function of κ (constant diag R: m = τ), and its κ-derivative
-    from derivations.symbols import alpha as al, kappa as ka, m as m_s, m_p as m_ps, tau as ta, tau_p as tap, df2d as df2s, mean_term as gs
+    from derivations.symbols import alpha as al
+    from derivations.symbols import df2d as df2s
+    from derivations.symbols import kappa as ka
+    from derivations.symbols import m as m_s
+    from derivations.symbols import m_p as m_ps
+    from derivations.symbols import mean_term as gs
+    from derivations.symbols import tau as ta
+    from derivations.symbols import tau_p as tap
 
     tg, kp = get("train_gen").results, get("kappa").results
     T = sp.Function("T")(ka)
-    e_k = tg["e_gen"].expr.subs({gs: tg["gen_term"].expr.subs({m_s: T, m_ps: sp.diff(T, ka)}), df2s: kp["df2_over_d"].expr.subs({ta: T, tap: sp.diff(T, ka)})})
+    e_k = tg["e_gen"].expr.subs({gs: tg["gen_term"].expr.subs({m_s: T, m_ps: sp.diff(T, ka)}),
+                                 df2s: kp["df2_over_d"].expr.subs({ta: T, tap: sp.diff(T, ka)})})
     tpp = sp.Symbol("tau_pp")
     de_k = sp.diff(e_k, ka).subs(sp.Derivative(T, (ka, 2)), tpp).subs(sp.Derivative(T, ka), tap).subs(T, ta)
     e_k = e_k.subs(sp.Derivative(T, ka), tap).subs(T, ta)
@@ -165,7 +173,8 @@ def build() -> Derivation:
             "E(rᵀx)² = [PΣP]₁₁/P₁₁² under the true Σ.",
             sp.Matrix([resid[0], (resid.T * S3 * resid)[0]]),
             sp.Matrix([1, (P3 * S3 * P3)[0, 0] / P3[0, 0] ** 2]),
-            domain={**{v: ((3, 5) if v.name[1] == v.name[2] else (-1, 1)) for v in P3.free_symbols}, **{v: ((3, 5) if v.name[2] == v.name[3] else (-1, 1)) for v in S3.free_symbols}},
+            domain={**{v: ((3, 5) if v.name[1] == v.name[2] else (-1, 1)) for v in P3.free_symbols},
+                    **{v: ((3, 5) if v.name[2] == v.name[3] else (-1, 1)) for v in S3.free_symbols}},
         ),
         Step(
             "ppca-a0",
@@ -227,7 +236,8 @@ def build() -> Derivation:
         "f_star": Result(f_star, (E, r_abs), "crossover fraction for an SSR error E"),
         "f_star_population_limit": Result(f_star_inf, (r_abs,), "crossover at α = ∞, λ → 0"),
     }
-    domain = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), omega: (-3, 3), phi: (0, 1), r_abs: (0, sp.Rational(9, 10)), E: (sp.Rational(1, 50), sp.Rational(49, 50))}
+    domain = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), omega: (-3, 3), phi: (0, 1), r_abs: (0, sp.Rational(9, 10)),
+              E: (sp.Rational(1, 50), sp.Rational(49, 50))}
     return Derivation(
         name="pca",
         title="Population PCA for AR(1) at d = ∞ and the SSR–PCA crossover",
@@ -248,7 +258,8 @@ def _numeric_ppca(e_ppca):
         s2 = rest / (1 - p)
         inv_g = ctx.quad(lambda w: 1 / f(w), [0, ctx.pi * p]) / ctx.pi + (1 - p) / s2
         f_g2 = ctx.quad(lambda w: 1 / f(w), [0, ctx.pi * p]) / ctx.pi + ctx.quad(f, [ctx.pi * p, ctx.pi]) / ctx.pi / s2**2
-        subs = {r_abs: sp.Rational(point[r_abs].numerator, point[r_abs].denominator), phi: sp.Rational(point[phi].numerator, point[phi].denominator)}
+        subs = {r_abs: sp.Rational(point[r_abs].numerator, point[r_abs].denominator),
+                phi: sp.Rational(point[phi].numerator, point[phi].denominator)}
         return f_g2 / inv_g**2, ctx.mpf(str(sp.N(e_ppca.subs(subs), 70)))
 
     return check
@@ -275,7 +286,8 @@ def _numeric_quadrature(f, e_pca):
         r = ctx.mpf(point[r_abs].numerator) / point[r_abs].denominator
         p = ctx.mpf(point[phi].numerator) / point[phi].denominator
         quad = ctx.quad(lambda w: (1 - r**2) / (1 - 2 * r * ctx.cos(w) + r**2), [ctx.pi * p, ctx.pi]) / ctx.pi
-        subs = {r_abs: sp.Rational(point[r_abs].numerator, point[r_abs].denominator), phi: sp.Rational(point[phi].numerator, point[phi].denominator)}
+        subs = {r_abs: sp.Rational(point[r_abs].numerator, point[r_abs].denominator),
+                phi: sp.Rational(point[phi].numerator, point[phi].denominator)}
         return quad, ctx.mpf(str(sp.N(e_pca.subs(subs), 70)))
 
     return check

@@ -150,15 +150,21 @@ def build() -> Derivation:
             lambda: _m_resolvent()[0],
             lambda: _m_resolvent()[1],
             simplifier=lambda e: sp.simplify(sp.cancel(sp.together(e))),
-            domain={sp.Symbol("u1", positive=True): (1, 3), sp.Symbol("u2", positive=True): (1, 3), lam: (sp.Rational(1, 10), 2), w: (-3, -1), sp.Symbol("S11", real=True): (3, 5), sp.Symbol("S22", real=True): (3, 5), sp.Symbol("S12", real=True): (-1, 1)},
+            domain={sp.Symbol("u1", positive=True): (1, 3), sp.Symbol("u2", positive=True): (1, 3), lam: (sp.Rational(1, 10), 2),
+                    w: (-3, -1), sp.Symbol("S11", real=True): (3, 5), sp.Symbol("S22", real=True): (3, 5),
+                    sp.Symbol("S12", real=True): (-1, 1)},
         ),
         Step(
             "lambda-recovers-kappa",
             "B = λI: the fixed point δ = (1/n) Σ σ/(λ + σ/(1+δ)) with c = 1/(1+δ) is derivation 2's c-form "
             "1/c − 1 = (1/n) Σ σ/(λ + cσ) (3-point spectrum).",
-            (dl - (1 / sp.Symbol("n", positive=True)) * sum(sv / (lam + sv / (1 + dl)) for sv in _SPEC3)).subs(dl, 1 / sp.Symbol("c", positive=True) - 1),
-            (1 / sp.Symbol("c", positive=True) - 1) - (1 / sp.Symbol("n", positive=True)) * sum(sv / (lam + sp.Symbol("c", positive=True) * sv) for sv in _SPEC3),
-            domain={lam: (sp.Rational(1, 100), 3), sp.Symbol("n", positive=True): (2, 50), sp.Symbol("c", positive=True): (sp.Rational(1, 10), 2), **{sv: (sp.Rational(1, 10), 10) for sv in sp.symbols("sigma1:4", positive=True)}},
+            (dl - (1 / sp.Symbol("n", positive=True)) * sum(sv / (lam + sv / (1 + dl)) for sv in _SPEC3)).subs(
+                dl, 1 / sp.Symbol("c", positive=True) - 1),
+            (1 / sp.Symbol("c", positive=True) - 1)
+            - (1 / sp.Symbol("n", positive=True)) * sum(sv / (lam + sp.Symbol("c", positive=True) * sv) for sv in _SPEC3),
+            domain={lam: (sp.Rational(1, 100), 3), sp.Symbol("n", positive=True): (2, 50),
+                    sp.Symbol("c", positive=True): (sp.Rational(1, 10), 2),
+                    **{sv: (sp.Rational(1, 10), 10) for sv in sp.symbols("sigma1:4", positive=True)}},
         ),
         Step(
             "stieltjes-map",
@@ -261,9 +267,11 @@ def build() -> Derivation:
             "dense-g-M",
             "g_M = (λ/κ)(1/d) tr Δ^{-1}T: for diagonal Σ (three types of weight 1/3) it is the type average "
             "E[(λ/(κm))T] (E[σT] = (1/d) tr ΣT and E[σ²T²] = (1/d) tr (ΣT)² are the normalised traces by definition).",
-            g_M_trace.subs(lam_id, lam).subs({tr_T: sum(sp.Symbol(f"T{k}") / sp.Symbol(f"m{k}", positive=True) for k in range(1, 4)), d_sym: 3}),
+            g_M_trace.subs(lam_id, lam).subs({tr_T: sum(sp.Symbol(f"T{k}") / sp.Symbol(f"m{k}", positive=True) for k in range(1, 4)),
+                                              d_sym: 3}),
             sum(sp.Rational(1, 3) * (lam / (kappa * sp.Symbol(f"m{k}", positive=True))) * sp.Symbol(f"T{k}") for k in range(1, 4)),
-            domain={lam: (sp.Rational(1, 100), 3), kappa: (sp.Rational(1, 20), 5), **{sp.Symbol(f"T{k}"): (-2, 2) for k in range(1, 4)}, **{sp.Symbol(f"m{k}", positive=True): (sp.Rational(1, 10), 2) for k in range(1, 4)}},
+            domain={lam: (sp.Rational(1, 100), 3), kappa: (sp.Rational(1, 20), 5), **{sp.Symbol(f"T{k}"): (-2, 2) for k in range(1, 4)},
+                    **{sp.Symbol(f"m{k}", positive=True): (sp.Rational(1, 10), 2) for k in range(1, 4)}},
         ),
         Step(
             "stieltjes-map-w",
@@ -295,7 +303,8 @@ def build() -> Derivation:
             "sample-stieltjes",
             "Δ = c₀I: at w = (κc₀/λ)(s + λ), z_S = wλ/(κc₀) − λ = s, and g_M = (λ/(κc₀))E[T] with E[T] S's Stieltjes "
             "transform at z_S (pushforward-T), so m_F = (κc₀/λ) g_M.",
-            sp.Matrix([(w * lam / (kappa * c0) - lam).subs(w, (kappa * c0 / lam) * (s_eig + lam)), m_F.subs(lam_id, lam).subs(g_m, (lam / (kappa * c0)) * tau)]),
+            sp.Matrix([(w * lam / (kappa * c0) - lam).subs(w, (kappa * c0 / lam) * (s_eig + lam)),
+                       m_F.subs(lam_id, lam).subs(g_m, (lam / (kappa * c0)) * tau)]),
             sp.Matrix([s_eig, tau]),
         ),
     ]
@@ -397,19 +406,22 @@ u_frac = sp.Symbol("u")
 
 def reference_pushforward_density(point, x):
     """Push-forward of the Marchenko–Pastur density through φ, at the point ``x`` (an mpmath number) of Â's support."""
-    subs = {alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator), lam: sp.Rational(point[lam].numerator, point[lam].denominator)}
+    subs = {alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator),
+            lam: sp.Rational(point[lam].numerator, point[lam].denominator)}
     kap = get("isotropic").results["kappa"].expr.subs(subs)
     c0v = 1 / (1 + kap)
     xv = sp.Float(str(x), 70)
     s_val = (lam / (kappa * c0 * (1 - mu)) - lam).subs({mu: xv, kappa: kap, c0: c0v}).subs(subs)
     jac = sp.Abs(sp.diff(lam / (kappa * c0 * (1 - mu)) - lam, mu)).subs({mu: xv, kappa: kap, c0: c0v}).subs(subs)
-    dens = sp.sqrt(((1 + sp.sqrt(1 / subs[alpha])) ** 2 - s_val) * (s_val - (1 - sp.sqrt(1 / subs[alpha])) ** 2)) / (2 * sp.pi * s_val / subs[alpha])
+    dens = sp.sqrt(((1 + sp.sqrt(1 / subs[alpha])) ** 2 - s_val) * (s_val - (1 - sp.sqrt(1 / subs[alpha])) ** 2)) / (
+        2 * sp.pi * s_val / subs[alpha])
     return (dens * jac).evalf(60)
 
 
 def reference_edge(point, which):
     """The lower (``which='lo'``) or upper edge of Â's support: φ of the Marchenko–Pastur edge."""
-    subs = {alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator), lam: sp.Rational(point[lam].numerator, point[lam].denominator)}
+    subs = {alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator),
+            lam: sp.Rational(point[lam].numerator, point[lam].denominator)}
     kap = get("isotropic").results["kappa"].expr.subs(subs)
     g = 1 / subs[alpha]
     s_edge = (1 - sp.sqrt(g)) ** 2 if which == "lo" else (1 + sp.sqrt(g)) ** 2

@@ -169,7 +169,8 @@ def build() -> Derivation:
             "entrywise",
             "Entry (i, j) of the closed form I − QD^{-1} is δ_ij − Q_ij/Q_jj (generic S, d = 3, every i, j).",
             lambda: generic()[2],
-            lambda: sp.Matrix(DIM, DIM, lambda i, j: entry.subs({delta_ij: 1 if i == j else 0, q_ij: generic()[1][i, j], q_jj: generic()[1][j, j]})),
+            lambda: sp.Matrix(DIM, DIM, lambda i, j: entry.subs({delta_ij: 1 if i == j else 0, q_ij: generic()[1][i, j],
+                                                                 q_jj: generic()[1][j, j]})),
             simplifier=_simplify_rational,
         ),
         Step(

@@ -16,9 +16,10 @@ kappa = ((lam + gamma - 1) + sp.sqrt((1 - lam - gamma) ** 2 + 4 * lam)) / 2
 m = kappa / (lam * (1 + kappa))
 
 steps = [
-    Step("kappa-root", "κ = ((λ + γ − 1) + √((1 − λ − γ)² + 4λ))/2 solves κ − λ = γκ/(1 + κ)", lhs=(kappa - lam) * (1 + kappa), rhs=gamma * kappa),
-    Step("marchenko-pastur", "m = κ/(λ(1 + κ)) solves γλm² + (1 + λ − γ)m − 1 = 0", lhs=gamma * lam * m**2 + (1 + lam - gamma) * m - 1, rhs=0,
-         simplifier=lambda e: sp.simplify(sp.radsimp(sp.together(e)))),
+    Step("kappa-root", "κ = ((λ + γ − 1) + √((1 − λ − γ)² + 4λ))/2 solves κ − λ = γκ/(1 + κ)",
+         lhs=(kappa - lam) * (1 + kappa), rhs=gamma * kappa),
+    Step("marchenko-pastur", "m = κ/(λ(1 + κ)) solves γλm² + (1 + λ − γ)m − 1 = 0",
+         lhs=gamma * lam * m**2 + (1 + lam - gamma) * m - 1, rhs=0, simplifier=lambda e: sp.simplify(sp.radsimp(sp.together(e)))),
 ]
 derivation = Derivation(
     name="mp-resolvent-trace",
@@ -37,7 +38,8 @@ def library_trace(point, dps):
 
 
 def derived_trace(point):
-    return m.subs({alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator), lam: sp.Rational(point[lam].numerator, point[lam].denominator)})
+    return m.subs({alpha: sp.Rational(point[alpha].numerator, point[alpha].denominator),
+                   lam: sp.Rational(point[lam].numerator, point[lam].denominator)})
 
 
 checks = [LibraryCheck("trace-Q-library-vs-derived", library_trace, derived_trace)]

@@ -5,10 +5,6 @@ First order, λQ ≍ κR gives (1/d) tr Q ≍ (κ/λ) τ = (1 − df1/d)/λ. Sin
 O(1/d) (rate 1).
 """
 
-import math
-
-from rmtverify.api import equivalents
-
 name = "resolvent-traces"
 statement = "(1/d) tr Q ≍ (1 − df1/d)/λ and (1/d) tr Q² ≍ (1 − df1/d)/λ² − (df1/d − df2/d) κ'/(κλ)"
 points = [
@@ -27,11 +23,7 @@ def observe(sample, point):
 
 
 def theory(point, d):
-    # at finite d the equivalent at the sample's own ratio n/d, in double precision; at d = ∞, 30 digits
-    if d == math.inf:
-        t = equivalents(point.model, point.alpha, point.lam, d=d, dps=30)
-    else:
-        t = equivalents(point.model, point.alpha_at(d), point.lam, d=d, dps=None)
+    t = point.equivalents(d)  # at finite d in double precision at the sample's own n/d; at d = ∞ to 30 digits
     lam = t.ctx.mpf(point.lam.numerator) / point.lam.denominator
     tr_q = (1 - t.df1) / lam
     tr_q2 = (1 - t.df1) / lam**2 - (t.df1 - t.df2) * t.dkappa_dlam / (t.kappa * lam)

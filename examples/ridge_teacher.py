@@ -7,10 +7,6 @@ Deterministic equivalent (Hastie, Montanari, Rosset & Tibshirani 2022; Bach 2024
 E_test ≍ σ² + (κ (df1 − df2)/d + σ² df2/n) / (1 − df2/n).
 """
 
-import math
-
-from rmtverify.api import equivalents
-
 name = "ridge-teacher"
 statement = "E_test ≍ σ² + (κ (df1 − df2)/d + σ² df2/n) / (1 − df2/n) for ridge regression with a teacher β ~ N(0, I/d)"
 points = [
@@ -31,8 +27,7 @@ def observe(sample, point):
 
 
 def theory(point, d):
-    exact = d == math.inf
-    t = equivalents(point.model, point.alpha if exact else point.alpha_at(d), point.lam, d=d, dps=30 if exact else None)
+    t = point.equivalents(d)  # κ, df1/d, df2/d at the sample's own n/d (double precision), or to 30 digits at d = ∞
     noise2 = t.ctx.mpf(point["noise"]) ** 2
     a = t.ctx.mpf(t.alpha.numerator) / t.alpha.denominator
     return {"test_error": noise2 + (t.kappa * (t.df1 - t.df2) + noise2 * t.df2 / a) / (1 - t.df2 / a)}

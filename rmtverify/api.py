@@ -10,7 +10,6 @@ E_gen, E_train at any precision), :func:`solve_kappa`, :func:`spectral_law`. Der
 from __future__ import annotations
 
 from derivations.framework import Derivation, LibraryCheck, Result, Step
-
 from rmtverify.core.exceptions import ClaimFileError, InputError, SolverError
 from rmtverify.core.params import INF
 from rmtverify.models import make_model

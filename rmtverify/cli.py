@@ -113,11 +113,13 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="every implemented claim and the derivations, plus reports/index.md")
     r.add_argument("--quick", action="store_true")
-    r.add_argument("--jobs", default=None, help=_help("jobs") + ": derivations and claims run in N processes (default: min(2, number of cores))")
+    r.add_argument("--jobs", default=None,
+                   help=_help("jobs") + ": derivations and claims run in N processes (default: min(2, number of cores))")
     r.add_argument("--out", default="reports")
     r.add_argument("--seed", default="0", help=_help("seed"))
     r.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
-    r.add_argument("--claims", default=None, metavar="DIR", help="also verify every claim file (*.py) of this folder and list it in the index")
+    r.add_argument("--claims", default=None, metavar="DIR",
+                   help="also verify every claim file (*.py) of this folder and list it in the index")
     _run_options(r)
 
     q = sub.add_parser("density", help="spectral density of Â, support edges and atoms (claim C3)")
@@ -130,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
     q.add_argument("--json", action="store_true")
 
-    for cmd, helptext in (("threshold", "BBP threshold θ_c of S or Â (claim C4)"), ("outlier", "BBP outlier location, overlap and bulk edge (claim C4)")):
+    for cmd, helptext in (("threshold", "BBP threshold θ_c of S or Â (claim C4)"),
+                          ("outlier", "BBP outlier location, overlap and bulk edge (claim C4)")):
         b = sub.add_parser(cmd, help=helptext)
         b.add_argument("model", choices=("spiked",))
         b.add_argument("--base", default="isotropic", help="isotropic | ar1 (default isotropic)")
@@ -174,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--repeats", default=None, help="repetitions per timing, medians reported (default 5; quick 3)")
 
     d = sub.add_parser("derive", help="run the SymPy derivations (or a derivation file PATH.py) and write derivations.md")
-    d.add_argument("name", nargs="?", default=None, help="one built-in derivation, or a derivation file PATH.py (default: every built-in one)")
+    d.add_argument("name", nargs="?", default=None,
+                   help="one built-in derivation, or a derivation file PATH.py (default: every built-in one)")
     d.add_argument("--json", action="store_true")
     d.add_argument("--out", default="reports")
     return p
@@ -184,7 +188,8 @@ def _run_options(p):
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the sample cache")
     p.add_argument("--cache-dir", default=None, help="sample cache directory (default $RMTVERIFY_CACHE or ~/.cache/rmtverify)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run the Monte Carlo samples on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the Monte Carlo samples on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)")
 
 
 def _cache(args):
@@ -215,7 +220,8 @@ def cmd_simulate(args) -> int:
     from rmtverify.montecarlo.engine import simulate
 
     model = _build_model(args)
-    sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet, executor=_executor(args))
+    sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet,
+                   executor=_executor(args))
     out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed}
     # no wall-clock time in the JSON: the same seed must give byte-identical output
     if args.json:
@@ -323,7 +329,8 @@ def cmd_density(args) -> int:
 def cmd_threshold(args) -> int:
     from rmtverify.theory.bbp import threshold
 
-    out = threshold(alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps, certify=args.certify).as_dict()
+    out = threshold(alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps,
+                    certify=args.certify).as_dict()
     if args.json:
         print(json.dumps(out))
     else:
@@ -336,7 +343,8 @@ def cmd_threshold(args) -> int:
 def cmd_outlier(args) -> int:
     from rmtverify.theory.bbp import outlier
 
-    out = outlier(theta=args.theta, alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho, dps=args.dps).as_dict()
+    out = outlier(theta=args.theta, alpha=args.alpha, base=args.base, spike=args.spike, lam=args.lam, matrix=args.matrix, rho=args.rho,
+                  dps=args.dps).as_dict()
     if args.json:
         print(json.dumps(out))
     else:
@@ -346,8 +354,7 @@ def cmd_outlier(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from rmtverify.theory.pca import SampleLaw, choice, population_error, ssr_error
-    from rmtverify.theory.pca import k_fraction
+    from rmtverify.theory.pca import SampleLaw, choice, k_fraction, population_error, ssr_error
 
     model = _build_model(args)
     pca = choice("pca", args.pca, ("population", "sample"))
@@ -359,7 +366,8 @@ def cmd_compare(args) -> int:
     else:
         law = SampleLaw(model, args.alpha)
         e_pca = repr(law.reconstruction_error(phi) if metric == "reconstruction" else law.masked_error(phi))
-    out = {"model": model.describe(), "alpha": str(parse("alpha", args.alpha)), "k_frac": str(phi), "pca": pca, "metric": metric, "e_ssr": e_ssr, "e_pca": e_pca, "lam": lam, "winner": "ssr" if float(e_ssr) < float(e_pca) else "pca"}
+    out = {"model": model.describe(), "alpha": str(parse("alpha", args.alpha)), "k_frac": str(phi), "pca": pca, "metric": metric,
+           "e_ssr": e_ssr, "e_pca": e_pca, "lam": lam, "winner": "ssr" if float(e_ssr) < float(e_pca) else "pca"}
     if ridge is not None:
         out["lam_opt"] = ridge.as_dict()["lam_opt"]
     if args.json:
@@ -416,7 +424,9 @@ def _check_writable(out: Path) -> None:
         raise InputError("out", f"cannot write reports into {str(out)!r} ({exc.strerror or exc})") from None
 
 
-COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive, "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover, "bench": cmd_bench}
+COMMANDS = {"theory": cmd_theory, "simulate": cmd_simulate, "verify": cmd_verify, "report": cmd_report, "derive": cmd_derive,
+            "density": cmd_density, "threshold": cmd_threshold, "outlier": cmd_outlier, "compare": cmd_compare, "crossover": cmd_crossover,
+            "bench": cmd_bench}
 
 
 def main(argv=None) -> int:

@@ -54,7 +54,8 @@ def _close(a, b, rtol) -> bool:
 def compare_numbers(golden, new, rtol: float = 0.0, path: str = "") -> list:
     """Every difference between two canonical forms (numbers within ``rtol`` relative agree)."""
     if isinstance(golden, dict) and isinstance(new, dict):
-        problems = [f"{path}/{k}: missing" for k in golden if k not in new] + [f"{path}/{k}: not in the golden run" for k in new if k not in golden]
+        problems = [f"{path}/{k}: missing" for k in golden if k not in new] + [
+            f"{path}/{k}: not in the golden run" for k in new if k not in golden]
         for k in golden:
             if k in new:
                 problems += compare_numbers(golden[k], new[k], rtol, f"{path}/{k}")

@@ -19,7 +19,7 @@ MINIMAL = '''
 import math
 from rmtverify.api import equivalents
 
-name = "my-claim"                  # used for report file names
+name = "my-claim-test"             # used for report file names
 statement = "E_gen of masked SSR at its deterministic equivalent"
 points = [{"model": "ar1", "rho": "0.6", "alpha": "2", "lam": "0.2"},
           {"model": "isotropic", "alpha": "0.5", "lam": "0.3"}]
@@ -56,8 +56,10 @@ def claim_runs(tmp_path_factory):
     from rmtverify.cli import main
 
     base = tmp_path_factory.mktemp("claim-files")
-    files = {"resolvent-traces": EXAMPLES / "resolvent_traces.py", "ridge-teacher": EXAMPLES / "ridge_teacher.py", "my-claim": _write(base, "my_claim.py", MINIMAL)}
-    wrong = (EXAMPLES / "ridge_teacher.py").read_text().replace("t.kappa * (t.df1 - t.df2)", "lam * (t.df1 - t.df2)").replace("    a = t.ctx", "    lam = t.ctx.mpf(point.lam.numerator) / point.lam.denominator\n    a = t.ctx")
+    files = {"resolvent-traces": EXAMPLES / "resolvent_traces.py", "ridge-teacher": EXAMPLES / "ridge_teacher.py",
+             "my-claim": EXAMPLES / "minimal_claim.py", "my-claim-test": _write(base, "my_claim.py", MINIMAL)}
+    wrong = (EXAMPLES / "ridge_teacher.py").read_text().replace("t.kappa * (t.df1 - t.df2)", "lam * (t.df1 - t.df2)").replace(
+        "    a = t.ctx", "    lam = t.ctx.mpf(point.lam.numerator) / point.lam.denominator\n    a = t.ctx")
     assert wrong != (EXAMPLES / "ridge_teacher.py").read_text()
     files["wrong-ridge"] = _write(base, "wrong_ridge.py", wrong)
     rc = {}
@@ -67,11 +69,12 @@ def claim_runs(tmp_path_factory):
                 continue
             out, folder = io.StringIO(), base / (which if name != "wrong-ridge" else "wrong")
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                rc[(which, name)] = main(["verify", str(path), "--quick", "--out", str(folder), "--cache-dir", str(base / "cache"), "--quiet", *extra])
+                rc[(which, name)] = main(["verify", str(path), "--quick", "--out", str(folder), "--cache-dir", str(base / "cache"),
+                                          "--quiet", *extra])
     return {"rc": rc, "dir": base}
 
 
-@pytest.mark.parametrize("claim", ["resolvent-traces", "ridge-teacher", "my-claim"])
+@pytest.mark.parametrize("claim", ["resolvent-traces", "ridge-teacher", "my-claim", "my-claim-test"])
 def test_a_correct_claim_file_passes_and_a_perturbed_one_fails(claim_runs, claim):
     assert claim_runs["rc"][("good", claim)] == 0 and _status(claim_runs["dir"] / "good", claim) == "PASS"
     assert claim_runs["rc"][("bad", claim)] == 1 and _status(claim_runs["dir"] / "bad", claim) == "FAIL"
@@ -90,9 +93,13 @@ def test_the_wrong_effective_ridge_fails(claim_runs):
 
 BROKEN = {
     "syntax": ("name = 'x'\ndef observe(:\n", "import", "SyntaxError"),
-    "raises": (MINIMAL.replace('A = sample.A_hat(point.lam)', 'raise RuntimeError("boom")'), "observe(sample, point) at point ar1", "RuntimeError: boom"),
-    "nan": (MINIMAL.replace('return {"e_gen": equivalents(point.model, point.alpha_at(d)', 'return {"e_gen": float("nan") + 0 * equivalents(point.model, point.alpha_at(d)'), "theory(point, ", "not finite"),
-    "missing": (MINIMAL.replace('return {"e_gen": float(', 'return {"e_gen_typo": float('), "observe(sample, point) at point ar1", "misses the observable(s) e_gen"),
+    "raises": (MINIMAL.replace('A = sample.A_hat(point.lam)', 'raise RuntimeError("boom")'), "observe(sample, point) at point ar1",
+               "RuntimeError: boom"),
+    "nan": (MINIMAL.replace('return {"e_gen": equivalents(point.model, point.alpha_at(d)',
+                            'return {"e_gen": float("nan") + 0 * equivalents(point.model, point.alpha_at(d)'),
+            "theory(point, ", "not finite"),
+    "missing": (MINIMAL.replace('return {"e_gen": float(', 'return {"e_gen_typo": float('), "observe(sample, point) at point ar1",
+                "misses the observable(s) e_gen"),
     "model": (MINIMAL.replace('"model": "ar1"', '"model": "ar2"'), "points[0]", "unknown model 'ar2'"),
     "option": (MINIMAL.replace('"rho": "0.6"', '"rho": "1.5"'), "points[0]", "rho"),
     "no-theory": (MINIMAL.replace("def theory(point, d):", "def theory_(point, d):"), "theory", "is missing"),
@@ -114,14 +121,14 @@ def test_report_adds_the_claim_files_of_a_folder(cli, tmp_path, monkeypatch):
 
     folder = tmp_path / "claims"
     folder.mkdir()
-    _write(folder, "mine.py", MINIMAL.replace('"my-claim"', '"mine"'))
+    _write(folder, "mine.py", MINIMAL.replace('"my-claim-test"', '"mine"'))
     monkeypatch.setattr(suite, "_derivation_names", lambda: ["kappa"])
     monkeypatch.setattr("rmtverify.verification.registry.builtin_claims", lambda: {})
     rc, out, err = cli("report", "--quick", "--claims", str(folder), "--out", str(tmp_path / "r"), "--jobs", "1", "--quiet")
     assert rc == 0, out + err
     index = (tmp_path / "r" / "index.md").read_text()
     assert "[mine](mine.md)" in index and "**PASS**" in index
-    _write(folder, "clash.py", MINIMAL.replace('"my-claim"', '"mine"'))
+    _write(folder, "clash.py", MINIMAL.replace('"my-claim-test"', '"mine"'))
     rc, out, err = cli("report", "--quick", "--claims", str(folder), "--out", str(tmp_path / "r2"))
     assert rc == 2 and "already the name" in err
 
@@ -130,7 +137,8 @@ def test_a_claim_file_runs_in_worker_processes_with_the_serial_numbers(cli, tmp_
     path = EXAMPLES / "resolvent_traces.py"
     runs = {}
     for jobs in ("1", "2"):
-        rc, out, err = cli("verify", str(path), "--quick", "--jobs", jobs, "--out", str(tmp_path / jobs), "--no-cache", "--quiet", "--max-d", "512")
+        rc, out, err = cli("verify", str(path), "--quick", "--jobs", jobs, "--out", str(tmp_path / jobs), "--no-cache", "--quiet",
+                           "--max-d", "512")
         assert rc == 0, out + err
         runs[jobs] = json.loads((tmp_path / jobs / "resolvent-traces.json").read_text())
     for p1, p2 in zip(runs["1"]["points"], runs["2"]["points"]):
@@ -151,6 +159,12 @@ def test_a_user_derivation_file_is_checked_three_ways(cli, tmp_path):
     assert rc == 1 and "FAIL" in out and "marchenko-pastur" in out
     rc, out, err = cli("derive", str(tmp_path / "missing.py"), "--out", str(tmp_path / "m"))
     assert rc == 2 and "does not exist" in err
+
+
+def test_the_readme_shows_the_minimal_example_as_it_is():
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    body = (EXAMPLES / "minimal_claim.py").read_text().split('"""', 2)[2].strip()
+    assert body in readme
 
 
 def test_the_minimal_form_is_documented_as_written():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mpmath
 import pytest
 
-from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
+from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.theory.pca import crossover, population_error
 
 

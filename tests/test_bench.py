@@ -10,10 +10,10 @@ import pytest
 
 @pytest.fixture(scope="module")
 def bench_json():
-    from rmtverify.cli import main
-
     import contextlib
     import io
+
+    from rmtverify.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
@@ -28,11 +28,13 @@ def test_bench_json_keys_and_consistent_ratios(bench_json):
     iso = data["engine"]["isotropic"]
     assert iso["d"] == 128 and iso["n"] == 256
     secs, ratios = iso["seconds"], iso["ratios"]
-    for key in ("draw_x", "gram", "floor", "engine_1lam", "engine_1lam_eigh", "engine_16lam", "naive_16lam", "per_lam_part_1lam", "per_lam_part_16lam"):
+    for key in ("draw_x", "gram", "floor", "engine_1lam", "engine_1lam_eigh", "engine_16lam", "naive_16lam", "per_lam_part_1lam",
+                "per_lam_part_16lam"):
         assert math.isfinite(secs[key]) and secs[key] > 0, key
     assert ratios["engine_1lam_vs_floor"] == pytest.approx(secs["engine_1lam"] / secs["floor"])
     assert ratios["naive_vs_engine_16lam"] == pytest.approx(secs["naive_16lam"] / secs["engine_16lam"])
-    assert ratios["extra_lam_vs_floor"] == pytest.approx(max(secs["per_lam_part_16lam"] - secs["per_lam_part_1lam"], 0) / 15 / secs["floor"])
+    assert ratios["extra_lam_vs_floor"] == pytest.approx(
+        max(secs["per_lam_part_16lam"] - secs["per_lam_part_1lam"], 0) / 15 / secs["floor"])
     # the engine and the naive pipeline computed the same numbers; the naive one is the slower
     assert iso["max_rel_diff"]["engine_vs_naive_16lam"] < 1e-11
     assert iso["max_rel_diff"]["one_lam_auto_vs_eigh"] < 1e-11
@@ -50,7 +52,8 @@ def test_bench_theory_and_targets(bench_json):
     assert 0 < b["sample_isotropic_alpha2_ms"] < 5000
     assert th["mpmath_backend"] == "gmpy"
     t = bench_json["targets"]
-    assert set(t) == {"engine_1lam_vs_floor", "extra_lam_vs_floor", "naive_vs_engine_16lam", "theory_ar1_50digits_ms", "mpmath_backend_gmpy"}
+    assert set(t) == {"engine_1lam_vs_floor", "extra_lam_vs_floor", "naive_vs_engine_16lam", "theory_ar1_50digits_ms",
+                      "mpmath_backend_gmpy"}
     assert t["mpmath_backend_gmpy"]["met"] is True
     for v in t.values():
         assert isinstance(v["met"], bool) and v["target"]

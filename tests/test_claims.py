@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from golden import canonical, compare_numbers
 from conftest import QUICK_CLAIMS
+from golden import canonical, compare_numbers
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "quick-seed0.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

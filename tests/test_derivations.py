@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sympy as sp
-
 import pytest
+import sympy as sp
 
 import derivations
 from derivations.framework import Derivation, Result, random_points, run

@@ -8,11 +8,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from rmtverify.montecarlo import kernels
-from rmtverify.montecarlo.bench import naive_errors
-from rmtverify.models import make_model
 from rmtverify.core.params import INF
 from rmtverify.core.precision import deliver
+from rmtverify.models import make_model
+from rmtverify.montecarlo import kernels
+from rmtverify.montecarlo.bench import naive_errors
 from rmtverify.montecarlo.engine import seed_sequence
 from rmtverify.montecarlo.kernels import errors_from_gram
 from rmtverify.montecarlo.sample import Sample, gram_factor
@@ -112,13 +112,15 @@ def test_spike_observables_against_dense_eigendecompositions(d, theta):
         assert got["s_overlap"] > 0.5 and got["a_overlap"] > 0.5  # above threshold: the vectors found the spike
 
 
-@pytest.mark.parametrize("model", [make_model("ar1", rho="0.7"), make_model("spiked", theta=4, spike="flat"), make_model("isotropic")], ids=["ar1", "spiked", "isotropic"])
+@pytest.mark.parametrize("model", [make_model("ar1", rho="0.7"), make_model("spiked", theta=4, spike="flat"), make_model("isotropic")],
+                         ids=["ar1", "spiked", "isotropic"])
 @pytest.mark.parametrize("alpha,lam", [("2", "0.1"), ("0.5", "0.2"), ("3", "0.001"), ("0.5", "0")])
 def test_warm_started_theory_equals_the_cold_solve(model, alpha, lam):
     """equivalents() starts Newton from lower-precision roots; the delivered digits are those of the cold solve."""
     d = model.check_d(None)
     ctx, cold = deliver(lambda c: equivalents_in(model, Fraction(alpha), Fraction(lam), d, c), 50, "cold")
-    cold_res = TheoryResult(model.describe(), d, Fraction(alpha), Fraction(lam), 50, ctx, **cold, limit=model.limit_description() if d == INF else None)
+    cold_res = TheoryResult(model.describe(), d, Fraction(alpha), Fraction(lam), 50, ctx, **cold,
+                            limit=model.limit_description() if d == INF else None)
     assert equivalents(model, alpha, lam, d=None, dps=50).as_dict() == cold_res.as_dict()
 
 
@@ -151,7 +153,8 @@ def test_warm_start_takes_fewer_iterations():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: make_model("spiked", theta=4, spike="flat"), lambda: make_model("ar1", rho="0.6"), lambda: make_model("spiked", theta="3,2", rank=2, spike="random", base="ar1", rho="0.5")],
+    [lambda: make_model("spiked", theta=4, spike="flat"), lambda: make_model("ar1", rho="0.6"),
+     lambda: make_model("spiked", theta="3,2", rank=2, spike="random", base="ar1", rho="0.5")],
     ids=["spiked-flat", "ar1", "spiked-ar1"],
 )
 @pytest.mark.parametrize("n", [600, 150])

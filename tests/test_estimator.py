@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.montecarlo.estimators import MaskedSSR, masked_ridge_reference
 from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import seed_sequence
+from rmtverify.montecarlo.estimators import MaskedSSR, masked_ridge_reference
 from rmtverify.montecarlo.kernels import errors_from_gram
 
 

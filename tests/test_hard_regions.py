@@ -12,10 +12,10 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.models import make_model
-from rmtverify.theory.spectrum import spectral_law
+from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.theory.equivalents import equivalents
+from rmtverify.theory.spectrum import spectral_law
 
 
 def _ctx(dps):

@@ -27,7 +27,8 @@ CASES = [
     (("threshold", "spiked", "--alpha", "2", "--matrix", "ssr"), "lam", "required"),
     (("threshold", "spiked", "--alpha", "2", "--matrix", "ssr", "--lam", "0"), "lam", "> 0"),
     (("threshold", "spiked", "--alpha", "2", "--matrix", "both", "--lam", "0.1"), "matrix", "sample, ssr"),
-    (("threshold", "spiked", "--base", "ar1", "--rho", "0.5", "--spike", "e1", "--alpha", "2", "--lam", "0.1"), "spike", "isotropic base only"),
+    (("threshold", "spiked", "--base", "ar1", "--rho", "0.5", "--spike", "e1", "--alpha", "2", "--lam", "0.1"), "spike",
+     "isotropic base only"),
     (("threshold", "spiked", "--alpha", "nan", "--lam", "0.1"), "alpha", "(0, inf)"),
     (("threshold", "spiked", "--alpha", "2", "--lam", "0.1", "--dps", "100000"), "dps", "[15, 10000]"),
     (("outlier", "spiked", "--alpha", "2", "--lam", "0.1", "--theta", "-1"), "theta", "[0, inf)"),
@@ -58,8 +59,8 @@ def test_bad_input_to_new_commands(cli, argv, param, allowed):
 
 
 def test_bad_input_to_the_api():
-    from rmtverify.theory.bbp import outlier, threshold
     from rmtverify.models import make_model
+    from rmtverify.theory.bbp import outlier, threshold
     from rmtverify.theory.pca import crossover, optimal_ridge
     from rmtverify.theory.spectrum import spectral_law
 

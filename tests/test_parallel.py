@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.montecarlo.executor import DaskExecutor, ExecutorSpec, ProcessExecutor, executor_spec
+from rmtverify.core.storage import SampleCache
 from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import SpikeObservables, SsrEigenvalues, measure_ladder, sample_size, simulate, simulate_ladder
+from rmtverify.montecarlo.executor import DaskExecutor, ExecutorSpec, ProcessExecutor, executor_spec
 from rmtverify.montecarlo.kernels import OBSERVABLES, SPIKE_CONTROLS, SPIKE_OBSERVABLES
 from rmtverify.montecarlo.progress import Progress
-from rmtverify.core.storage import SampleCache
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +41,8 @@ def _sweeps(executor, cache=None):
     run = measure_ladder(SsrEigenvalues("0.1"), lambda i: mix, "par|mix", LADDER, ns, SEEDS, 3, cache, executor)
     spectra = [(n, [np.asarray(v["eigenvalues"]) for v in values]) for n, values in zip(ns, run.values)]
     ns = [sample_size("2", d) for d in LADDER]
-    run = measure_ladder(SpikeObservables("0.1"), lambda i: make_model("spiked", theta=4, spike="random", spike_seed=i), "par|spike", LADDER, ns, SEEDS, 3, cache, executor)
+    run = measure_ladder(SpikeObservables("0.1"), lambda i: make_model("spiked", theta=4, spike="random", spike_seed=i), "par|spike",
+                         LADDER, ns, SEEDS, 3, cache, executor)
     spikes = [(n, {k: np.array([v[k] for v in values]) for k in SPIKE_OBSERVABLES + SPIKE_CONTROLS}) for n, values in zip(ns, run.values)]
     return errors_grid, errors_one, spectra, spikes
 
@@ -80,7 +81,8 @@ def test_local_processes_give_the_serial_numbers(serial_sweeps):
     with ProcessExecutor(2) as ex:
         _assert_identical(_sweeps(ex), serial_sweeps)
         # through an ExecutorSpec as the claims pass it, with the cache filled by the parent process
-        spec_run = simulate_ladder(make_model("ar1", rho="0.6"), "1.5", ["0.05", "0.5"], LADDER, SEEDS, 3, None, "par|ar1", executor=ExecutorSpec("processes", 2))
+        spec_run = simulate_ladder(make_model("ar1", rho="0.6"), "1.5", ["0.05", "0.5"], LADDER, SEEDS, 3, None, "par|ar1",
+                                   executor=ExecutorSpec("processes", 2))
     for a, b in zip(spec_run, serial_sweeps[0]):
         assert np.array_equal(a.values["e_gen"], b.values["e_gen"])
 
@@ -102,7 +104,8 @@ def test_dask_local_cluster_gives_the_serial_numbers(serial_sweeps, tmp_path):
 
 def test_cli_simulate_with_jobs_and_scheduler_matches_serial(cli, monkeypatch):
     monkeypatch.setattr(DaskExecutor, "connect_timeout", "2s")
-    argv = ("simulate", "ar1", "--rho", "0.5", "--alpha", "2", "--lam", "0.1", "--d", "32", "--seeds", "6", "--json", "--quiet", "--no-cache")
+    argv = ("simulate", "ar1", "--rho", "0.5", "--alpha", "2", "--lam", "0.1", "--d", "32", "--seeds", "6", "--json", "--quiet",
+            "--no-cache")
     rc, out_serial, err = cli(*argv)
     assert rc == 0, err
     rc, out_jobs, err = cli(*argv, "--jobs", "2")
@@ -178,7 +181,8 @@ def test_sigkill_mid_run_loses_no_finished_sample(tmp_path):
     cache_dir = tmp_path / "cache"
     seeds = 300
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    argv = [PYTHON, "-m", "rmtverify", "simulate", "isotropic", "--alpha", "2", "--lam", "0.1", "--d", "160", "--seeds", str(seeds), "--cache-dir", str(cache_dir), "--quiet", "--json"]
+    argv = [PYTHON, "-m", "rmtverify", "simulate", "isotropic", "--alpha", "2", "--lam", "0.1", "--d", "160", "--seeds", str(seeds),
+            "--cache-dir", str(cache_dir), "--quiet", "--json"]
     proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.time() + 120
@@ -234,8 +238,8 @@ def test_report_runs_derivations_as_units_and_writes_them_once(tmp_path, monkeyp
 
 
 def test_max_d_extends_each_ladder_by_doubling_and_never_cuts_it():
-    from rmtverify.verification.claim import RunOptions
     from rmtverify.core.exceptions import InputError
+    from rmtverify.verification.claim import RunOptions
 
     assert RunOptions(quick=True).ladder((64, 128), (128, 256)) == (64, 128)
     assert RunOptions(quick=False, max_d=1000).ladder((64, 128), (128, 256)) == (128, 256, 512)

@@ -9,11 +9,11 @@ import mpmath
 import numpy as np
 import pytest
 
+from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import measure_ladder, sample_size
 from rmtverify.montecarlo.kernels import population_pca
-from rmtverify.models import make_model
-from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
 from rmtverify.theory.equivalents import equivalents
+from rmtverify.theory.pca import SampleLaw, crossover, optimal_ridge, population_error, population_limit_crossover
 
 
 @pytest.mark.parametrize("rho", ["0.5", "0.8", "0.95"])
@@ -98,6 +98,7 @@ def test_compare_and_crossover_cli(cli):
     assert rc == 0 and 0.1 < float(json.loads(out)["f_star"]) < 0.2
     rc, out, err = cli("compare", "ar1", "--rho", "0.8", "--alpha", "2", "--k-frac", "0.5", "--json")
     assert rc == 0 and json.loads(out)["winner"] == "pca"
-    for bad, name in ((("--k-frac", "1.5"), "k_frac"), (("--k-frac", "0.5", "--pca", "best"), "pca"), (("--k-frac", "0.5", "--metric", "x"), "metric")):
+    for bad, name in ((("--k-frac", "1.5"), "k_frac"), (("--k-frac", "0.5", "--pca", "best"), "pca"),
+                      (("--k-frac", "0.5", "--metric", "x"), "metric")):
         rc, out, err = cli("compare", "ar1", "--rho", "0.8", "--alpha", "2", *bad)
         assert rc == 2 and name in err

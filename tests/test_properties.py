@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rmtverify.montecarlo.estimators import MaskedSSR
-from rmtverify.models import make_model
 from rmtverify.core.params import PARAMETERS
+from rmtverify.models import make_model
+from rmtverify.montecarlo.estimators import MaskedSSR
 from rmtverify.theory.equivalents import equivalents
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -50,7 +50,8 @@ def _model(kind, rho):
 
 
 @SETTINGS
-@given(kind=st.sampled_from(["isotropic", "ar1"]), rho=typical("rho"), alpha=typical("alpha"), lam=typical("lam", lo_pad=Fraction(0)), factor=st.fractions(Fraction(11, 10), Fraction(10), max_denominator=100))
+@given(kind=st.sampled_from(["isotropic", "ar1"]), rho=typical("rho"), alpha=typical("alpha"), lam=typical("lam", lo_pad=Fraction(0)),
+       factor=st.fractions(Fraction(11, 10), Fraction(10), max_denominator=100))
 def test_kappa_increases_with_lambda_and_egen_stays_above_the_floor(kind, rho, alpha, lam, factor):
     model = _model(kind, rho)
     a = equivalents(model, alpha, lam, dps=20)
@@ -67,11 +68,13 @@ def test_kappa_increases_with_lambda_and_egen_stays_above_the_floor(kind, rho, a
 def test_isotropic_closed_form_solve_and_finite_d_agree(alpha, lam):
     import mpmath
 
-    from rmtverify.symbolic.formulas import bind
     from rmtverify.core.precision import context
+    from rmtverify.symbolic.formulas import bind
 
     ctx = context(40)
-    closed = bind("isotropic.e_gen", ctx)(ctx.mpf(alpha.numerator) / alpha.denominator, ctx.mpf(lam.numerator) / lam.denominator)
+    closed = bind("isotropic.e_gen", ctx, record=False)(
+        ctx.mpf(alpha.numerator) / alpha.denominator, ctx.mpf(lam.numerator) / lam.denominator
+    )
     solved = equivalents(make_model("isotropic"), alpha, lam, dps=30).e_gen
     assert abs(solved - closed) <= ctx.mpf(10) ** -29 * closed
     finite = equivalents(make_model("isotropic"), alpha, lam, d=64, dps=None).float("e_gen")
@@ -80,7 +83,8 @@ def test_isotropic_closed_form_solve_and_finite_d_agree(alpha, lam):
 
 
 @settings(max_examples=12, deadline=None)
-@given(rho=typical("rho", lo_pad=Fraction(2, 10), hi_pad=Fraction(2, 10)), alpha=typical("alpha"), lam=st.fractions(Fraction(1, 20), Fraction(5), max_denominator=100))
+@given(rho=typical("rho", lo_pad=Fraction(2, 10), hi_pad=Fraction(2, 10)), alpha=typical("alpha"),
+       lam=st.fractions(Fraction(1, 20), Fraction(5), max_denominator=100))
 def test_ar1_limit_agrees_with_a_large_circulant(rho, alpha, lam):
     """The d = ∞ closed form and the exact periodic AR(1) at d = 8192 (double precision) agree to O(e^{-d/ℓ})."""
     lim = equivalents(make_model("ar1", rho=rho), alpha, lam, dps=20).float("e_gen")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from rmtverify.core.exceptions import InputError
+from rmtverify.core.storage import SampleCache, default_cache_dir
 from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import sample_size, simulate
 from rmtverify.montecarlo.kernels import OBSERVABLES
-from rmtverify.core.storage import SampleCache, default_cache_dir
 from rmtverify.theory.equivalents import equivalents
 
 

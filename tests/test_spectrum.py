@@ -80,7 +80,8 @@ def test_stieltjes_branch_is_in_the_upper_half_plane():
 
 
 def test_density_integrates_to_one_with_atoms():
-    for model, alpha in [(make_model("isotropic"), "0.5"), (make_model("mixture", atoms="1,4", weights="0.7,0.3"), "0.5"), (make_model("ar1", rho="0.5"), "2")]:
+    for model, alpha in [(make_model("isotropic"), "0.5"), (make_model("mixture", atoms="1,4", weights="0.7,0.3"), "0.5"),
+                         (make_model("ar1", rho="0.5"), "2")]:
         law = spectral_law(model, alpha, "0.1", dps=None)
         _, _, total = law.cdf_table()
         assert abs(total - 1) < 1e-6, (model, total)
@@ -142,3 +143,17 @@ def test_pushforward_monte_carlo_scores_the_continuous_part_when_there_is_an_ato
     eigs = _eigenvalues(make_model("isotropic"), "0.5", "0.1", 256, 3, "test-atom")
     assert np.mean([ks_continuous(ev, tables, 256) for ev in eigs]) < 0.05
     assert np.mean([ks_distance(ev, tables.x, tables.F) for ev in eigs]) > 0.2  # a plain KS stalls at half the atom
+
+
+def test_dense_route_agrees_with_the_population_types():
+    """The dense finite-d equation (normalised traces of d × d complex inverses) against the population types of a
+    diagonal Σ at the same d: two methods, one law."""
+    model = make_model("mixture", atoms="1,4", weights="0.5,0.5")
+    types = spectral_law(model, "2", "0.1", d=12, dps=None)
+    dense = spectral_law(model, "2", "0.1", d=12, dps=None, method="dense")
+    assert types.types is not None and dense.types is None
+    x = np.linspace(0.6, 0.99, 40)
+    a, b = types.density_grid(x), dense.density_grid(x)
+    assert np.max(a) > 0.5 and np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    with pytest.raises(InputError, match="method"):
+        spectral_law(model, "2", "0.1", d=None, method="dense")

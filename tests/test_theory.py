@@ -16,8 +16,8 @@ import pytest
 import scipy.optimize
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.models import make_model
 from rmtverify.core.precision import decimal
+from rmtverify.models import make_model
 from rmtverify.theory.equivalents import equivalents
 
 KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")

@@ -13,8 +13,8 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
 from rmtverify.montecarlo.engine import seed_sequence
 from rmtverify.montecarlo.sample import Sample, gram_factor
-from rmtverify.verification.statistics import control_variate_mean
 from rmtverify.montecarlo.wishart import bartlett_factor
+from rmtverify.verification.statistics import control_variate_mean
 
 
 def _wishart_moment_z(draw, n, m, R, seed):
@@ -71,7 +71,8 @@ MODELS = [
 def test_gram_factor_gives_the_law_of_the_sample_covariance(make, n):
     """E S = Σ entry by entry, and E tr S²/d agrees between Bartlett's factor and the rows."""
     model, d, R = make(), 10, 3000
-    rng_f, rng_x = np.random.default_rng(seed_sequence(0, "bartlett-law", d, n)), np.random.default_rng(seed_sequence(1, "bartlett-law", d, n))
+    rng_f, rng_x = (np.random.default_rng(seed_sequence(0, "bartlett-law", d, n)),
+                    np.random.default_rng(seed_sequence(1, "bartlett-law", d, n)))
     SF = np.array([(lambda F: F.T @ F / n)(gram_factor(model, n, d, rng_f)) for _ in range(R)])
     SX = np.array([(lambda X: X.T @ X / n)(model.sample(n, d, rng_x)) for _ in range(R)])
     assert gram_factor(model, n, d, rng_f).shape == (min(n, model.noise_dim(d)), d)
@@ -105,8 +106,10 @@ def test_cross_fitted_control_variate_is_calibrated_where_the_in_sample_one_is_n
     for key in ("s_top", "s_overlap", "a_top", "a_overlap"):
         y = np.array([v[key] for v in vals])
         mu = control_variate_mean(y, C2[:, :1], folds=50)[0]
-        z = np.array([(lambda m: (m[0] - mu) / m[1])(control_variate_mean(y[r * K : (r + 1) * K], C2[r * K : (r + 1) * K, :1])) for r in range(R)])
+        z = np.array([(lambda m: (m[0] - mu) / m[1])(control_variate_mean(y[r * K : (r + 1) * K], C2[r * K : (r + 1) * K, :1]))
+                      for r in range(R)])
         assert abs(z.mean()) < 0.2 and 0.85 < z.std() < 1.18, (key, z.mean(), z.std())
     y = np.array([v["s_top"] for v in vals])
-    z_old = np.array([(lambda m: (m[0] - mu_old) / m[1])(in_sample(y[r * K : (r + 1) * K], C2[r * K : (r + 1) * K])) for r in range(R) for mu_old in [control_variate_mean(y, C2[:, :1], folds=50)[0]]])
+    z_old = np.array([(lambda m: (m[0] - mu_old) / m[1])(in_sample(y[r * K : (r + 1) * K], C2[r * K : (r + 1) * K]))
+                      for r in range(R) for mu_old in [control_variate_mean(y, C2[:, :1], folds=50)[0]]])
     assert abs(z_old.mean()) > 0.25 or z_old.std() > 1.25  # the estimator it replaced: biased and overconfident

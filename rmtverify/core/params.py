@@ -129,18 +129,25 @@ PARAMETERS = {
     p.name: p
     for p in [
         Parameter("alpha", "α", _open(0, INF), (Fraction(1, 10), 10), "sample ratio n/d"),
-        Parameter("lam", "λ", _closed_open(0, INF), (Fraction(1, 1000), 10), "ridge penalty (0 = ridgeless limit)", units="variance (units of Σ)"),
+        Parameter("lam", "λ", _closed_open(0, INF), (Fraction(1, 1000), 10), "ridge penalty (0 = ridgeless limit)",
+                  units="variance (units of Σ)"),
         Parameter("rho", "ρ", Domain(Fraction(-1), Fraction(1), False, False), (Fraction(-9, 10), Fraction(9, 10)), "AR(1) correlation"),
         Parameter("theta", "θ", _closed_open(0, INF), (Fraction(1, 10), 20), "spike strength", units="variance (units of Σ)"),
-        Parameter("d", "d", Domain(Fraction(2), INF, True, False), (64, 4096), "dimension", integer=True, allow_inf=True, units="coordinates"),
+        Parameter("d", "d", Domain(Fraction(2), INF, True, False), (64, 4096), "dimension", integer=True, allow_inf=True,
+                  units="coordinates"),
         Parameter("rank", "r", Domain(Fraction(1), INF, True, False), (1, 4), "number of spikes", integer=True, units="directions"),
         Parameter("dps", "P", _closed(MIN_DPS, MAX_DPS), (15, 1000), "working precision", integer=True, units="decimal digits"),
-        Parameter("seeds", "K", Domain(Fraction(2), Fraction(100000), True, True), (4, 64), "Monte Carlo samples per dimension", integer=True, units="samples"),
-        Parameter("seed", "s", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "root seed of numpy.random.SeedSequence", integer=True),
-        Parameter("perturb", "ε", Domain(Fraction(-1, 2), Fraction(1, 2), True, True), (Fraction(-1, 10), Fraction(1, 10)), "relative perturbation of the theory (verifier self-test)"),
-        Parameter("max_d", "d_max", Domain(Fraction(2), Fraction(2**20), True, True), (1024, 8192), "top of the Monte Carlo ladder (doubling from the claim's own ladder)", integer=True, units="coordinates"),
+        Parameter("seeds", "K", Domain(Fraction(2), Fraction(100000), True, True), (4, 64), "Monte Carlo samples per dimension",
+                  integer=True, units="samples"),
+        Parameter("seed", "s", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32),
+                  "root seed of numpy.random.SeedSequence", integer=True),
+        Parameter("perturb", "ε", Domain(Fraction(-1, 2), Fraction(1, 2), True, True), (Fraction(-1, 10), Fraction(1, 10)),
+                  "relative perturbation of the theory (verifier self-test)"),
+        Parameter("max_d", "d_max", Domain(Fraction(2), Fraction(2**20), True, True), (1024, 8192),
+                  "top of the Monte Carlo ladder (doubling from the claim's own ladder)", integer=True, units="coordinates"),
         Parameter("jobs", "J", Domain(Fraction(1), Fraction(256), True, True), (1, 8), "worker processes", integer=True, units="processes"),
-        Parameter("spike_seed", "s_v", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "seed of the random spike directions", integer=True),
+        Parameter("spike_seed", "s_v", Domain(Fraction(0), Fraction(2**63), True, False), (0, 2**32), "seed of the random spike directions",
+                  integer=True),
     ]
 }
 

@@ -18,10 +18,10 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
-from rmtverify.symbolic.formulas import Formulas, expression, numpy_function
 from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import mpf
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
+from rmtverify.symbolic.formulas import Formulas, expression, numpy_function
 
 BOUNDARIES = ("toeplitz", "circulant")
 
@@ -117,6 +117,7 @@ class CirculantResolvent(Resolvent):
 
     def __init__(self, rho, d, ctx):
         symbol = Formulas(ctx)("ar1.symbol")
+        self._r = Formulas(ctx)("kappa.resolvent_eigenvalue")
         r = mpf(ctx, rho)
         self.rho = rho
         self.eigs = [symbol(2 * ctx.pi * j / d, r) for j in range(d)]
@@ -124,12 +125,12 @@ class CirculantResolvent(Resolvent):
         self.fsum, self.d = ctx.fsum, d
 
     def trace(self, kappa):
-        inv = [1 / (s + kappa) for s in self.eigs]  # eigenvalues of R
+        inv = [self._r(s, kappa) for s in self.eigs]  # eigenvalues of R
         return self.fsum(inv) / self.d, -self.fsum(x * x for x in inv) / self.d
 
     def trace_array(self, kappas):
-        shifted = circulant_eigenvalues(self.rho, self.d)[None, :] + kappas[:, None]  # eigenvalues of Σ + κI, per κ
-        return np.mean(1 / shifted, axis=1), -np.mean(1 / shifted**2, axis=1)
+        r = numpy_function("kappa.resolvent_eigenvalue")(circulant_eigenvalues(self.rho, self.d)[None, :], kappas[:, None])  # R's, per κ
+        return np.mean(r, axis=1), -np.mean(r * r, axis=1)
 
     def diagonal(self, kappa):
         tau, tau_p = self.trace(kappa)  # circulant: every diagonal entry is the mean

@@ -23,6 +23,7 @@ import numpy as np
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import INF, parse
+from rmtverify.symbolic.formulas import numpy_function
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,14 @@ class SpectralResolvent(Resolvent):
         self.mean_sigma = float(np.mean(self.sig))
 
     def trace(self, kappa):
-        r = 1.0 / (self.sig + kappa)
+        r = numpy_function("kappa.resolvent_eigenvalue")(self.sig, kappa)
         return float(np.mean(r)), float(-np.mean(r * r))
 
     def diagonal(self, kappa):
         if self.w is None:
             tau, tau_p = self.trace(kappa)
             return [DiagonalGroup(Fraction(1), tau, tau_p)]
-        r = 1.0 / (self.sig + kappa)
+        r = numpy_function("kappa.resolvent_eigenvalue")(self.sig, kappa)
         m = self.w @ r
         m_p = -(self.w @ (r * r))
         d = len(m)

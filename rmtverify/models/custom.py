@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtverify.symbolic.certify import flint_precision
-from rmtverify.symbolic.certify import to_arb
 from rmtverify.core.exceptions import InputError, SolverError
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import mpf
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent, Types
+from rmtverify.symbolic.certify import flint_precision, to_arb
+from rmtverify.symbolic.formulas import Formulas
 
 #: allowed relative asymmetry of a Σ read from a file (it is then symmetrised exactly)
 SYMMETRY_TOL = 1e-12
@@ -193,7 +193,8 @@ class Custom(CovarianceModel):
             return None
         diag = [self.rows[k][k] if self.rows is not None else Fraction(float(self.arr[k, k])) for k in range(self.d)]
         sig = [mpf(ctx, v) for v in diag]
-        return Types(tuple(Fraction(1, self.d) for _ in sig), tuple(sig), tuple(1 / (s + kappa) for s in sig))
+        r = Formulas(ctx)("kappa.resolvent_eigenvalue")
+        return Types(tuple(Fraction(1, self.d) for _ in sig), tuple(sig), tuple(r(s, kappa) for s in sig))
 
     def sigma(self, d):
         return self.arr

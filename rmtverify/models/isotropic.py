@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, Types
+from rmtverify.symbolic.formulas import Formulas, numpy_function
 
 
 class IsotropicResolvent(Resolvent):

@@ -17,6 +17,7 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import INF, exact
 from rmtverify.core.precision import mpf
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, Types
+from rmtverify.symbolic.formulas import Formulas
 
 
 def _list(name, value):
@@ -37,13 +38,15 @@ class MixtureResolvent(Resolvent):
         self.shares = weights
         self.fsum = ctx.fsum
         self.mean_sigma = ctx.fsum(p * s for p, s in zip(self.w, self.s))
+        self._r = Formulas(ctx)("kappa.resolvent_eigenvalue")
 
     def trace(self, kappa):
-        r = [1 / (s + kappa) for s in self.s]  # R's eigenvalue on each atom
+        r = [self._r(s, kappa) for s in self.s]  # R's eigenvalue on each atom
         return self.fsum(p * x for p, x in zip(self.w, r)), -self.fsum(p * x * x for p, x in zip(self.w, r))
 
     def diagonal(self, kappa):
-        return [DiagonalGroup(Fraction(p), 1 / (s + kappa), -1 / (s + kappa) ** 2) for p, s in zip(self.shares, self.s)]
+        r = [self._r(s, kappa) for s in self.s]
+        return [DiagonalGroup(Fraction(p), x, -x * x) for p, x in zip(self.shares, r)]
 
 
 class Mixture(CovarianceModel):
@@ -87,7 +90,8 @@ class Mixture(CovarianceModel):
     def spectral_types(self, d, ctx, kappa):
         shares = self._shares(d)
         sig = [mpf(ctx, a) for a in self.atoms]
-        return Types(tuple(shares), tuple(sig), tuple(1 / (s + kappa) for s in sig))
+        r = Formulas(ctx)("kappa.resolvent_eigenvalue")
+        return Types(tuple(shares), tuple(sig), tuple(r(s, kappa) for s in sig))
 
     def _diag(self, d):
         return np.repeat([float(a) for a in self.atoms], self.counts(d))

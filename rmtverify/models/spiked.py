@@ -14,12 +14,12 @@ from fractions import Fraction
 import numpy as np
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import mpf
 from rmtverify.models.ar1 import AR1
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent, Types
 from rmtverify.models.isotropic import Isotropic, IsotropicResolvent
+from rmtverify.symbolic.formulas import Formulas, numpy_function
 
 SPIKES = ("flat", "random", "e1")
 BASES = ("isotropic", "ar1")
@@ -152,7 +152,8 @@ class Spiked(CovarianceModel):
             return self.base_model.resolvent(INF, ctx)
         if self.base == "ar1":
             if ctx.prec > 53:
-                raise InputError("dps", "finite-d theory for spikes on the AR(1) base runs in double precision only (use --double or d = inf)")
+                raise InputError("dps", "finite-d theory for spikes on the AR(1) base runs in double precision only "
+                                 "(use --double or d = inf)")
             vals, vecs = np.linalg.eigh(self.sigma(d))
             return SpectralResolvent(vals, vecs**2)
         return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)

@@ -75,8 +75,8 @@ def _rel(a, b) -> float:
 
 
 def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0.1, naive: bool = True) -> dict:
-    from rmtverify.montecarlo.executor import one_blas_thread
     from rmtverify.montecarlo.engine import sample_size, seed_sequence
+    from rmtverify.montecarlo.executor import one_blas_thread
     from rmtverify.montecarlo.kernels import errors_from_eigh, errors_from_gram
     from rmtverify.montecarlo.sample import gram_factor
 
@@ -136,8 +136,8 @@ def bench_engine(model, d: int, repeats: int, naive_repeats: int, lam: float = 0
 def bench_theory(points: int = 16, repeats: int = 5) -> dict:
     import mpmath
 
-    from rmtverify.theory.bbp import threshold
     from rmtverify.models import make_model
+    from rmtverify.theory.bbp import threshold
     from rmtverify.theory.equivalents import equivalents
 
     model = make_model("ar1", rho="0.7")
@@ -153,7 +153,8 @@ def bench_theory(points: int = 16, repeats: int = 5) -> dict:
     sample = equivalents(model, "2", "0.1", d=None, dps=50).as_dict()["e_gen"]
     threshold(alpha=2, dps=100)  # warm-up
     t_thr, thr = _median_time(lambda: threshold(alpha=2, dps=100), repeats)
-    t_thr_ssr, thr_ssr = _median_time(lambda: threshold(alpha=2, lam="0.1", matrix="ssr", spike="flat", base="ar1", rho="0.5", dps=100), repeats)
+    t_thr_ssr, thr_ssr = _median_time(lambda: threshold(alpha=2, lam="0.1", matrix="ssr", spike="flat", base="ar1", rho="0.5", dps=100),
+                                      repeats)
     ms = np.array(per_point) * 1000
     return {
         "ar1_dinf_50digits": {
@@ -174,9 +175,9 @@ def bench_theory(points: int = 16, repeats: int = 5) -> dict:
 
 
 def run_bench(quick: bool = False, d=None, repeats=None) -> dict:
-    from rmtverify.models import make_model
     from rmtverify.core.params import parse
     from rmtverify.core.provenance import versions
+    from rmtverify.models import make_model
 
     d = parse("d", d) if d is not None else (512 if quick else 2048)
     repeats = int(repeats) if repeats is not None else (3 if quick else 5)
@@ -215,7 +216,8 @@ def format_text(out: dict) -> str:
     s, r = iso["seconds"], iso["ratios"]
     lines = [
         f"Monte Carlo engine, d = {iso['d']}, n = {iso['n']}, one BLAS thread, medians of {out['repeats']} runs",
-        f"  floor (Gram + numpy eigh)        {s['floor'] * 1e3:9.1f} ms   (drawing X: {s['draw_x'] * 1e3:.1f} ms, Gram alone {s['gram'] * 1e3:.1f} ms)",
+        f"  floor (Gram + numpy eigh)        {s['floor'] * 1e3:9.1f} ms   (drawing X: {s['draw_x'] * 1e3:.1f} ms, "
+        f"Gram alone {s['gram'] * 1e3:.1f} ms)",
         f"  engine, one λ (Cholesky)         {s['engine_1lam'] * 1e3:9.1f} ms   {r['engine_1lam_vs_floor']:.3f} × floor",
         f"  engine, one λ (eigh route)       {s['engine_1lam_eigh'] * 1e3:9.1f} ms   {r['engine_1lam_eigh_vs_floor']:.3f} × floor",
         f"  engine, 16-λ grid                {s['engine_16lam'] * 1e3:9.1f} ms   each further λ {r['extra_lam_vs_floor']:.4f} × floor",
@@ -223,7 +225,8 @@ def format_text(out: dict) -> str:
         f"(same numbers to {iso['max_rel_diff']['engine_vs_naive_16lam']:.1e})",
         f"  drawing S: n rows + Gram {s['draw_s_rows'] * 1e3:.1f} ms, Bartlett's factor + Gram {s['draw_s_bartlett'] * 1e3:.1f} ms "
         f"({r['rows_vs_bartlett_draw_s']:.1f} × faster; the engine draws S this way)",
-        f"  AR(1) ρ=0.7: one λ {ar1['ratios']['engine_1lam_vs_floor']:.3f} × floor, each further λ {ar1['ratios']['extra_lam_vs_floor']:.4f} × floor",
+        f"  AR(1) ρ=0.7: one λ {ar1['ratios']['engine_1lam_vs_floor']:.3f} × floor, "
+        f"each further λ {ar1['ratios']['extra_lam_vs_floor']:.4f} × floor",
     ]
     th = out["theory"]
     a = th["ar1_dinf_50digits"]
@@ -231,7 +234,8 @@ def format_text(out: dict) -> str:
     lines += [
         "Theory",
         f"  AR(1) d = ∞, 50 digits: {a['ms_median']:.2f} ms per (α, λ) point (median of {a['points']}, max {a['ms_max']:.2f} ms)",
-        f"  BBP threshold, 100 digits: {b['sample_isotropic_alpha2_ms']:.2f} ms (S, α = 2); {b['ssr_ar1_flat_alpha2_lam0.1_ms']:.2f} ms (Â, flat spike on AR(1))",
+        f"  BBP threshold, 100 digits: {b['sample_isotropic_alpha2_ms']:.2f} ms (S, α = 2); "
+        f"{b['ssr_ar1_flat_alpha2_lam0.1_ms']:.2f} ms (Â, flat spike on AR(1))",
         f"  mpmath backend: {th['mpmath_backend']}",
         "Targets",
     ]

@@ -95,7 +95,8 @@ def interval_newton(f, fp, x0, radius, target: float, max_steps: int = 200):
         m = flint.arb(X.mid())
         d = fp(X)
         if d.contains(0):
-            raise SolverError("interval Newton enclosure", f"f' contains 0 on {X} after {step} steps: the starting ball is too wide or the root is not simple")
+            raise SolverError("interval Newton enclosure",
+                              f"f' contains 0 on {X} after {step} steps: the starting ball is too wide or the root is not simple")
         N = m - f(m) / d
         if X.contains(N):
             proven = True

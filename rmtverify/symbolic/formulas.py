@@ -19,6 +19,15 @@ import sympy as sp
 
 import derivations
 
+#: every formula this process has bound, for the test that records which results the suite evaluates (an
+#: instrument, never read by the library itself)
+_BOUND: set = set()
+
+
+def bound_results() -> frozenset:
+    """The names ("derivation.result") of every formula bound in this process so far."""
+    return frozenset(_BOUND)
+
 
 def _split(name: str):
     try:
@@ -36,9 +45,14 @@ def _mp_code(name: str):
     return fn.__code__
 
 
-@lru_cache(maxsize=None)
 def numpy_function(name: str):
     """The formula ``name`` lambdified for NumPy (float64, vectorised)."""
+    _BOUND.add(name)
+    return _numpy_function(name)
+
+
+@lru_cache(maxsize=None)
+def _numpy_function(name: str):
     derivation, key = _split(name)
     res = derivations.result(derivation, key)
     return sp.lambdify(res.args, res.expr, modules="numpy")
@@ -46,12 +60,16 @@ def numpy_function(name: str):
 
 def expression(name: str):
     """The SymPy result (expression and argument order) behind ``name``."""
+    _BOUND.add(name)
     derivation, key = _split(name)
     return derivations.result(derivation, key)
 
 
-def bind(name: str, ctx):
-    """The formula ``name`` as a function evaluated in the mpmath context ``ctx``."""
+def bind(name: str, ctx, record: bool = True):
+    """The formula ``name`` as a function evaluated in the mpmath context ``ctx`` (``record=False``: a check of
+    the derivations themselves, not the library's use of a result)."""
+    if record:
+        _BOUND.add(name)
     code = _mp_code(name)
     namespace = {"__builtins__": builtins}
     for ident in code.co_names:

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import decimal as _decimal
 from dataclasses import dataclass, field
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 
-from rmtverify.symbolic.certify import ArbContext, flint_precision, interval_newton, to_arb
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.symbolic.formulas import Formulas
-from rmtverify.models import make_model
 from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.models import make_model
+from rmtverify.symbolic.certify import ArbContext, flint_precision, interval_newton, to_arb
+from rmtverify.symbolic.formulas import Formulas
 from rmtverify.theory.kappa import solve_kappa
 
 BASES = ("isotropic", "ar1")
@@ -153,7 +153,8 @@ def _newton_bracket(f, fp, lo, hi, ctx, what):
         x = x_new
         if step <= tol * abs(x) or hi - lo <= tol * abs(x):
             return x
-    raise SolverError(what, f"Newton's method safeguarded by bisection, {steps} steps at {ctx.prec} bits; bracket [{ctx.nstr(lo, 15)}, {ctx.nstr(hi, 15)}]")
+    raise SolverError(what, f"Newton's method safeguarded by bisection, {steps} steps at {ctx.prec} bits; "
+                            f"bracket [{ctx.nstr(lo, 15)}, {ctx.nstr(hi, 15)}]")
 
 
 def _critical_mt(law: _Law, ctx):
@@ -172,7 +173,8 @@ def _critical_mt(law: _Law, ctx):
             hi = m
             break
     if lo is None or hi is None or not lo < hi:
-        raise SolverError("top edge z'(m̃) = 0", f"no sign change of z' found on (−1/t_max, 0) = ({ctx.nstr(left, 10)}, 0) by geometric scans")
+        raise SolverError("top edge z'(m̃) = 0",
+                          f"no sign change of z' found on (−1/t_max, 0) = ({ctx.nstr(left, 10)}, 0) by geometric scans")
     return _newton_bracket(law.zp, law.zpp, lo, hi, ctx, "top edge z'(m̃) = 0")
 
 
@@ -231,7 +233,8 @@ class Threshold:
         return out
 
 
-def threshold(alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, certify: bool = False, perturb=0) -> Threshold:
+def threshold(alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, certify: bool = False,
+              perturb=0) -> Threshold:
     """θ_c for S or Â at d = ∞, with every digit delivered; ``certify`` adds a ball-arithmetic enclosure."""
     prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
     dps = parse("dps", dps)
@@ -392,7 +395,8 @@ def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
     c0 = F("isotropic.tau")(kappa)
     db = kappa / l * c0  # D̄ = (κ/λ) diag R in the bulk
     u2 = -1 / (d11 * hp(wv))
-    return {"location": F("spectrum.z_of_w")(wv), "overlap": F("bbp.e1_overlap")(d11, db, u2), "bulk_edge": edge, "separated": True, "theta_c": tc["theta_c"]}
+    return {"location": F("spectrum.z_of_w")(wv), "overlap": F("bbp.e1_overlap")(d11, db, u2), "bulk_edge": edge, "separated": True,
+            "theta_c": tc["theta_c"]}
 
 
 def outlier(theta, alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, perturb=0) -> Outlier:
@@ -449,10 +453,12 @@ class Scan:
     def thresholds(self, eps: Fraction = Fraction(0)) -> dict:
         """{"sample": θ_c(S), "ssr": θ_c(Â)} with certified enclosures."""
         kw = self.kw()
-        return {"sample": threshold(dps=self.dps, certify=True, perturb=eps, **kw), "ssr": threshold(dps=self.dps, lam=self.lam, matrix="ssr", certify=True, perturb=eps, **kw)}
+        return {"sample": threshold(dps=self.dps, certify=True, perturb=eps, **kw),
+                "ssr": threshold(dps=self.dps, lam=self.lam, matrix="ssr", certify=True, perturb=eps, **kw)}
 
     @lru_cache(maxsize=None)
     def curve(self, thetas: tuple, eps: Fraction = Fraction(0), dps: int | None = None) -> dict:
         """{"sample": [Outlier], "ssr": [Outlier]} at every θ of ``thetas``."""
         kw = self.kw()
-        return {m: outlier_curve(thetas, lam=self.lam if m == "ssr" else None, matrix=m, dps=dps or self.dps, perturb=eps, **kw) for m in MATRICES}
+        return {m: outlier_curve(thetas, lam=self.lam if m == "ssr" else None, matrix=m, dps=dps or self.dps, perturb=eps, **kw)
+                for m in MATRICES}

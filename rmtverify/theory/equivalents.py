@@ -22,11 +22,11 @@ from fractions import Fraction
 import mpmath
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.theory.kappa import solve_kappa
-from rmtverify.symbolic.formulas import Formulas
-from rmtverify.models.base import CovarianceModel
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.models.base import CovarianceModel
+from rmtverify.symbolic.formulas import Formulas
+from rmtverify.theory.kappa import solve_kappa
 
 OUTPUT_KEYS = ("kappa", "df1", "df2", "e_gen", "e_train")
 EXTRA_KEYS = ("dkappa_dlam",)

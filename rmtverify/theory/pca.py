@@ -22,18 +22,18 @@ base (finite-rank spikes do not move per-coordinate errors at d = ∞).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import numpy as np
 import scipy.optimize
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.symbolic.formulas import Formulas, numpy_function
-from rmtverify.models import make_model
 from rmtverify.core.params import INF, choice, exact, parse
 from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.models import make_model
+from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.theory.equivalents import equivalents
 from rmtverify.theory.kappa import solve_kappa
 
@@ -93,7 +93,8 @@ def _optimal_in(model, alpha, ctx) -> dict:
         return F("pca.e_gen_kappa_p")(k, a, t, tp, tpp)
 
     if alpha == 1:
-        raise InputError("alpha", "the optimal ridge is not defined at alpha = 1 (the ridgeless errors diverge there); give a lam instead of 'opt'")
+        raise InputError("alpha", "the optimal ridge is not defined at alpha = 1 (the ridgeless errors diverge there); "
+                                  "give a lam instead of 'opt'")
     # κ ranges over (κ(λ = 0), ∞); scan dE/dκ on a geometric grid for its first − → + change
     k0 = solve_kappa(model.limit_base().resolvent(INF, ctx), alpha, 0, ctx) if alpha < 1 else ctx.mpf(0)
     grid = [k0 + ctx.mpf(10) ** (ctx.mpf(j) / 4) for j in range(-40, 41)]
@@ -104,7 +105,8 @@ def _optimal_in(model, alpha, ctx) -> dict:
             lo, hi = prev[0], k
             kstar = ctx.findroot(dE, (lo, hi), solver="anderson", tol=ctx.mpf(2) ** (-(ctx.prec - 12)), maxsteps=500)
             if not lo <= kstar <= hi:
-                raise SolverError("optimal ridge dE_gen/dκ = 0", f"root {ctx.nstr(kstar, 10)} left the bracket [{ctx.nstr(lo, 10)}, {ctx.nstr(hi, 10)}]")
+                raise SolverError("optimal ridge dE_gen/dκ = 0",
+                                  f"root {ctx.nstr(kstar, 10)} left the bracket [{ctx.nstr(lo, 10)}, {ctx.nstr(hi, 10)}]")
             t, _, _ = tau3(kstar)
             lam = kstar * F("kappa.lam_over_kappa")(a, F("kappa.df1_over_d")(kstar, t))
             return {"lam": lam, "e_gen": E(kstar), "kappa": kstar, "infinite": False}
@@ -274,14 +276,17 @@ class Crossover:
     crossings: tuple = ()  # every φ where the errors are equal (sample PPCA can cross twice)
 
     def as_dict(self) -> dict:
-        f = self.f_star if isinstance(self.f_star, str) else (decimal(self.ctx, self.f_star, self.dps) if self.ctx is not None else repr(float(self.f_star)))
-        out = {"f_star": f, "e_ssr": self.e_ssr, "lam": self.lam, "pca": self.pca, "metric": self.metric, "dps": self.dps if self.dps is not None else "double"}
+        f = self.f_star if isinstance(self.f_star, str) else (decimal(self.ctx, self.f_star, self.dps) if self.ctx is not None
+                                                              else repr(float(self.f_star)))
+        out = {"f_star": f, "e_ssr": self.e_ssr, "lam": self.lam, "pca": self.pca, "metric": self.metric,
+               "dps": self.dps if self.dps is not None else "double"}
         if len(self.crossings) > 1:
             out["crossings"] = [repr(float(c)) for c in self.crossings]
         return out
 
 
-def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "reconstruction", dps: int | None = 30, law: "SampleLaw | None" = None) -> Crossover:
+def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "reconstruction", dps: int | None = 30,
+              law: "SampleLaw | None" = None) -> Crossover:
     """f* with E_pca(f*) = E_SSR: SSR beats PCA with fewer than f*·d directions (0: PCA always wins; 1: never).
 
     ``dps=None``: double precision throughout (the sample-PCA side is double precision at any ``dps``)."""
@@ -299,7 +304,8 @@ def crossover(model, alpha, lam="opt", pca: str = "population", metric: str = "r
         top = (min(1.0, law.cont_mass) if metric == "masked" else 1.0) - 1e-6
         grid = np.linspace(0.0, top, 401)
         vals = np.array([f(x) - e for x in grid])
-        crossings = [scipy.optimize.brentq(lambda x: f(x) - e, grid[i], grid[i + 1], xtol=1e-13) for i in range(len(grid) - 1) if vals[i] > 0 >= vals[i + 1] or vals[i] <= 0 < vals[i + 1]]
+        crossings = [scipy.optimize.brentq(lambda x: f(x) - e, grid[i], grid[i + 1], xtol=1e-13)
+                     for i in range(len(grid) - 1) if vals[i] > 0 >= vals[i + 1] or vals[i] <= 0 < vals[i + 1]]
         if vals[0] <= 0:
             first = 0.0  # PCA wins from k = 0 on
         elif crossings:

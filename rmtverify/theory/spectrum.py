@@ -33,12 +33,13 @@ import mpmath
 import numpy as np
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.symbolic.formulas import Formulas, numpy_function
-from rmtverify.models.base import CovarianceModel, Types
 from rmtverify.core.params import INF, parse
 from rmtverify.core.precision import context, decimal, mpf
+from rmtverify.models.base import CovarianceModel, Types
+from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.theory.kappa import solve_kappa
 
+METHODS = ("auto", "dense")
 #: continuation stages from Im w = Y0 down to the target
 PATH_STAGES = 40
 #: an edge's bracket is cut into EDGE_POINTS pieces, EDGE_ROUNDS times (32^3 = 2^15): enough to start
@@ -105,7 +106,8 @@ class _ConstantBackend:
             self.gw = float(numpy_function("spectrum.gM_weight")(float(c0), float(lam), float(kappa)))
         else:
             F = Formulas(ctx)
-            self._kp, self._es, self._es2, self._et = F("spectrum.kappa_prime"), F("spectrum.E_sigma_T"), F("spectrum.E_sigma2_T2"), F("spectrum.E_T")
+            self._kp, self._es, self._es2, self._et = (F("spectrum.kappa_prime"), F("spectrum.E_sigma_T"), F("spectrum.E_sigma2_T2"),
+                                                       F("spectrum.E_T"))
             self.res = resolvent
             self.gw = F("spectrum.gM_weight")(c0, lam, kappa)
 
@@ -164,7 +166,7 @@ class Atom:
 class SpectralLaw:
     """The limiting (or finite-d deterministic-equivalent) spectral law of Â."""
 
-    def __init__(self, model, alpha, lam, d, ctx, perturb=Fraction(0), pushforward: bool = False):
+    def __init__(self, model, alpha, lam, d, ctx, perturb=Fraction(0), pushforward: bool = False, method: str = "auto"):
         self.model, self.alpha, self.lam, self.d = model, alpha, lam, d
         self.ctx = ctx
         self._memo = {}
@@ -183,13 +185,17 @@ class SpectralLaw:
             numpy_function("spectrum.fixed_point_d"),
             numpy_function("spectrum.fixed_point_scale")(float(1 + self.perturb), float(self.alpha)),
         )
-        types = model.spectral_types(d, ctx, self.kappa)
+        if method not in METHODS:
+            raise InputError("method", f"one of {', '.join(METHODS)}; got {method!r}")
+        if method == "dense" and d == INF:
+            raise InputError("method", "the dense route is a finite-d computation: give a finite d")
+        types = model.spectral_types(d, ctx, self.kappa) if method == "auto" else None
         if types is not None and pushforward:
             # the shortcut of SPEC C3: every m replaced by the mean of diag R, c₀ = τ(κ)
             c0 = res.trace(self.kappa)[0]
             types = Types(types.weights, types.sigmas, tuple(c0 for _ in types.ms))
         self.pushforward = pushforward
-        self.constant_diagonal = types is None and model.constant_diagonal(d)
+        self.constant_diagonal = types is None and method == "auto" and model.constant_diagonal(d)
         if types is not None:
             self.types = types
             self._mp = _TypesBackend(types, self._l, self.kappa, ctx, False)
@@ -203,12 +209,15 @@ class SpectralLaw:
             self._mp = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, False)
             self._np = _ConstantBackend(res, self._l, self.kappa, self.c0, ctx, True)
         else:
-            if ctx.prec > 53 + 40 and d != INF:
-                pass
             self.types = None
             self.c0 = None
+            # the diagonal of R coordinate by coordinate: a group of weight w stands for w·d consecutive coordinates
+            # (every model lists its groups in the order of Σ's coordinates)
             groups = res.diagonal(self.kappa)
-            m_diag = [float(g.m) for g in groups]
+            counts = [int(g.weight * d) for g in groups]
+            if sum(counts) != d or any(g.weight * d != c for g, c in zip(groups, counts)):
+                raise SolverError("dense spectral equation", f"diag R's groups do not cover the {d} coordinates ({counts})")
+            m_diag = np.repeat([float(g.m) for g in groups], counts)
             self._mp = None
             self._np = _DenseBackend(model.sigma(d), m_diag, self._l, self.kappa)
 
@@ -267,7 +276,8 @@ class SpectralLaw:
             if abs(step) <= tol * (1 + abs(delta)):
                 return delta
         if strict:
-            raise SolverError("spectral fixed point δ(w)", f"Newton's method at w = {self.ctx.nstr(w, 10)} ({self.ctx.prec} bits), {steps} iterations along the Im w path")
+            raise SolverError("spectral fixed point δ(w)", f"Newton's method at w = {self.ctx.nstr(w, 10)} ({self.ctx.prec} bits), "
+                                                           f"{steps} iterations along the Im w path")
         return start
 
     def g(self, z, start=None):
@@ -453,7 +463,8 @@ class SpectralLaw:
         width = abs(ctx.mpf(x_in) - ctx.mpf(x_out))
         # the bisection classifies by Im δ, which is unreliable within ~1e-10 of the edge: only reject a far-off root
         if abs(x_e - (out + inn) / 2) > width / 100:
-            raise SolverError("support edge", f"Newton converged to x = {ctx.nstr(x_e, 12)}, away from the bisected bracket [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}]")
+            raise SolverError("support edge", f"Newton converged to x = {ctx.nstr(x_e, 12)}, "
+                                              f"away from the bisected bracket [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}]")
         return x_e
 
     def interior_point(self, u):
@@ -502,8 +513,10 @@ class SpectralLaw:
             "edges": [[decimal(ctx, a, digits), decimal(ctx, b, digits)] for a, b in self.support()],
         }
         atoms = self.atoms()
-        out["atom_mass"] = decimal(ctx, atoms[0].mass, digits) if len(atoms) == 1 else [decimal(ctx, a.mass, digits) for a in atoms] if atoms else "0"
-        out["atom_location"] = decimal(ctx, atoms[0].location, digits) if len(atoms) == 1 else [decimal(ctx, a.location, digits) for a in atoms] if atoms else None
+        out["atom_mass"] = (decimal(ctx, atoms[0].mass, digits) if len(atoms) == 1
+                            else [decimal(ctx, a.mass, digits) for a in atoms] if atoms else "0")
+        out["atom_location"] = (decimal(ctx, atoms[0].location, digits) if len(atoms) == 1
+                                else [decimal(ctx, a.location, digits) for a in atoms] if atoms else None)
         out["density"] = {str(x): decimal(ctx, self.density(mpf(ctx, parse_x(x))), digits) for x in x_points}
         return out
 
@@ -531,10 +544,12 @@ class LawTables:
     def summary(self) -> str:
         edges = ", ".join(f"[{a:.8g}, {b:.8g}]" for a, b in self.edges)
         atoms = ", ".join(f"mass {m:.6g} at {loc:.8g}" for loc, m in self.atoms) or "none"
-        return f"support {edges}; atoms: {atoms}; g_Â(z₀) = {self.g0.real:.10g} + {self.g0.imag:.10g}i at z₀ = {self.z0.real:.6g} + {self.z0.imag:.6g}i"
+        return (f"support {edges}; atoms: {atoms}; g_Â(z₀) = {self.g0.real:.10g} + {self.g0.imag:.10g}i "
+                f"at z₀ = {self.z0.real:.6g} + {self.z0.imag:.6g}i")
 
     def as_dict(self) -> dict:
-        return {"edges": [[repr(a), repr(b)] for a, b in self.edges], "atoms": [{"location": repr(a), "mass": repr(m)} for a, m in self.atoms],
+        return {"edges": [[repr(a), repr(b)] for a, b in self.edges],
+                "atoms": [{"location": repr(a), "mass": repr(m)} for a, m in self.atoms],
                 "z0": [self.z0.real, self.z0.imag], "g_z0": [self.g0.real, self.g0.imag]}
 
 
@@ -593,8 +608,12 @@ def parse_x(x):
     return v
 
 
-def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30, perturb=0, pushforward: bool = False) -> SpectralLaw:
-    """The spectral law of Â for a model at (α, λ), at d (None: the model's default, d = ∞ when it has one)."""
+def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30, perturb=0, pushforward: bool = False,
+                 method: str = "auto") -> SpectralLaw:
+    """The spectral law of Â for a model at (α, λ), at d (None: the model's default, d = ∞ when it has one).
+
+    ``method``: ``auto`` (population types when Σ is diagonal, the base law's τ when diag R is constant, else the
+    dense d × d equation) or ``dense`` (the dense equation at any finite d: a second method, to cross-check)."""
     alpha = parse("alpha", alpha)
     lam = parse("lam", lam)
     if lam == 0:
@@ -603,7 +622,7 @@ def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 3
     ctx = mpmath.fp if dps is None else context(parse("dps", dps) + 12)
     if dps is None:
         ctx = context(20)  # the double path still solves κ and the edges at 20 digits
-    return SpectralLaw(model, alpha, lam, d, ctx, parse("perturb", perturb), pushforward)
+    return SpectralLaw(model, alpha, lam, d, ctx, parse("perturb", perturb), pushforward, method)
 
 
 def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int = 30) -> dict:

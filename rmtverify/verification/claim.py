@@ -44,8 +44,8 @@ class Point(Mapping):
     the ``extra`` parameters (every other key, as given).
 
     ``label``: how reports name it; ``key``: its identity for seeds (default: the label when one is given, else
-    every parameter, canonically; the cache always keys on every parameter). ``fresh_spike``: each sample draws its own random spike direction
-    (``spike_seed`` = the sample's index)."""
+    every parameter, canonically; the cache always keys on every parameter). ``fresh_spike``: each sample draws
+    its own random spike direction (``spike_seed`` = the sample's index)."""
 
     def __init__(self, spec: Mapping, label: str | None = None, key: str | None = None, fresh_spike: bool = False, base_dir=None):
         if not isinstance(spec, Mapping):
@@ -172,7 +172,8 @@ class RunOptions:
         if self.max_d is None:
             return base
         if self.max_d < base[-1]:
-            raise InputError("max_d", f"extends a ladder and cannot cut it: must be at least {base[-1]} (this claim's top d); got {self.max_d}")
+            raise InputError("max_d",
+                             f"extends a ladder and cannot cut it: must be at least {base[-1]} (this claim's top d); got {self.max_d}")
         out = list(base)
         while out[-1] * 2 <= self.max_d:
             out.append(out[-1] * 2)
@@ -204,6 +205,8 @@ class Claim:
     #: > 1: Stein's two-stage design — a point whose sub-tests lack power is rerun with more samples,
     #: up to this multiple of the pilot (the extension reads standard errors only, never gaps)
     sequential_cap: int = 1
+    #: a figure per point with each observable and its gap against d (False: only the claim's own figures)
+    point_figures: bool = True
     #: the claim's power: at the points where ``needs_power(point)``, one of these observables must resolve
     #: ``power_ratio`` times the change a 1% error in the theory makes (4 SE(g∞) ≤ ratio · change)
     power_observables: tuple = ()
@@ -271,8 +274,8 @@ class Claim:
         return point.title()
 
     def figures_for(self, result, prepared) -> list:
-        """The figures of one point (default: each observable and its gap against d)."""
-        return [point_figure(slug(result.point.label), result, result.title)]
+        """The figures of one point (default: each observable and its gap against d, when ``point_figures``)."""
+        return [point_figure(slug(result.point.label), result, result.title)] if self.point_figures else []
 
     # ---------------------------------------------------------------- helpers
     def ladder(self, options: RunOptions) -> tuple:

@@ -87,7 +87,8 @@ def _load(path: str, digest: str) -> Claim:
 
 def _check_name(path, name) -> None:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise ClaimFileError(path, "name", f"must be a short name of letters, digits, '-', '_' or '.' (it names the report files); got {name!r}")
+        raise ClaimFileError(path, "name",
+                             f"must be a short name of letters, digits, '-', '_' or '.' (it names the report files); got {name!r}")
 
 
 def _number(path, where, key, value):
@@ -180,7 +181,8 @@ class FileClaim(Claim):
             d0 = self.ladders[1][0]
             values = self.theory(point, d0, None)
             self._observables[point.key] = tuple(
-                Observable(k, str(self.labels.get(k, k)), self._real(f"rates[{k!r}]", self.rates.get(k, self.rate)), self.resolution) for k in values
+                Observable(k, str(self.labels.get(k, k)), self._real(f"rates[{k!r}]", self.rates.get(k, self.rate)), self.resolution)
+                for k in values
             )
         return self._observables[point.key]
 
@@ -190,24 +192,29 @@ class FileClaim(Claim):
         if values is None and is_limit(d):
             return None
         if not isinstance(values, dict) or not values:
-            raise ClaimFileError(self.path, f"{where} at point {point.label}", f"must return a non-empty dict of observables; got {type(values).__name__}")
+            raise ClaimFileError(self.path, f"{where} at point {point.label}",
+                                 f"must return a non-empty dict of observables; got {type(values).__name__}")
         out = {str(k): _number(self.path, f"{where} at point {point.label}", k, v) for k, v in values.items()}
         if point.key in self._observables:
             names = [o.name for o in self._observables[point.key]]
             missing = [k for k in names if k not in out]
             if missing:
-                raise ClaimFileError(self.path, f"{where} at point {point.label}", f"misses the observable(s) {', '.join(missing)} (it returned {', '.join(out)})")
+                raise ClaimFileError(self.path, f"{where} at point {point.label}",
+                                     f"misses the observable(s) {', '.join(missing)} (it returned {', '.join(out)})")
         return out
 
     def measure(self, sample, point):
         where = "observe(sample, point)"
         values = self._call(self._observe, where, point, sample, point)
         if not isinstance(values, dict):
-            raise ClaimFileError(self.path, f"{where} at point {point.label}", f"must return a dict of observables; got {type(values).__name__}")
+            raise ClaimFileError(self.path, f"{where} at point {point.label}",
+                                 f"must return a dict of observables; got {type(values).__name__}")
         missing = [o.name for o in self.observables_for(point) if o.name not in values]
         if missing:
-            raise ClaimFileError(self.path, f"{where} at point {point.label}, d = {sample.d}", f"misses the observable(s) {', '.join(missing)} that theory() gives")
-        return {k: float(_number(self.path, f"{where} at point {point.label}, d = {sample.d}", k, values[k])) for k in (o.name for o in self.observables_for(point))}
+            raise ClaimFileError(self.path, f"{where} at point {point.label}, d = {sample.d}",
+                                 f"misses the observable(s) {', '.join(missing)} that theory() gives")
+        return {k: float(_number(self.path, f"{where} at point {point.label}, d = {sample.d}", k, values[k]))
+                for k in (o.name for o in self.observables_for(point))}
 
     def ladder(self, options):
         try:

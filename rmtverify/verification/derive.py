@@ -16,7 +16,6 @@ from pathlib import Path
 
 import derivations
 from derivations.framework import Derivation, DerivationReport, LibraryCheck, run
-
 from rmtverify.core.exceptions import ClaimFileError, InputError
 from rmtverify.verification.claimfile import digest_of
 from rmtverify.verification.library_checks import library_checks
@@ -56,7 +55,8 @@ def run_derivations(names=None) -> list[DerivationReport]:
     names = list(names) if names else list(derivations.NAMES)
     for name in names:
         if not is_derivation_file(name) and name not in derivations.NAMES:
-            raise InputError("derivation", f"unknown derivation {name!r}; known: {', '.join(derivations.NAMES)} (or a derivation file PATH.py)")
+            raise InputError("derivation",
+                             f"unknown derivation {name!r}; known: {', '.join(derivations.NAMES)} (or a derivation file PATH.py)")
     reports = []
     for name in names:
         if is_derivation_file(name):

@@ -162,7 +162,8 @@ def power_test(claim: Claim, result: PointResult, effects: dict) -> SubTest:
     ratios = [(4 * o.verdict.numbers["gap_inf_se"] / effects[k], k) for k, o in result.observables.items()
               if k in claim.power_observables and o.verdict is not None and effects.get(k, 0) > 0]
     if not ratios:
-        return SubTest("power for a 1% error", "INCONCLUSIVE", [f"no observable at {result.point.label} that a 1% error moves carries the power"])
+        return SubTest("power for a 1% error", "INCONCLUSIVE",
+                       [f"no observable at {result.point.label} that a 1% error moves carries the power"])
     ratio, key = min(ratios)
     ok = ratio <= claim.power_ratio
     why = f"{result.observables[key].label}: 4 SE(g∞) / (change a 1% error makes) = {ratio:.3g} {'≤' if ok else '>'} {claim.power_ratio}"
@@ -258,7 +259,8 @@ def method_text(claim: Claim, ladder: tuple, seeds: int) -> list:
         estimators["cv"] = "means with the control variates " + ", ".join(controls) + " regressed out, cross-fitted over 8 folds"
     out = [
         f"- Ladder d = {', '.join(map(str, ladder))}; n = round(αd); {seeds} independent samples per d"
-        + (f" (a point short of power is extended up to {claim.sequential_cap}× by Stein's two-stage design, on its standard errors alone)" if claim.sequential_cap > 1 else "")
+        + (f" (a point short of power is extended up to {claim.sequential_cap}× by Stein's two-stage design, "
+           "on its standard errors alone)" if claim.sequential_cap > 1 else "")
         + "; " + "; ".join(estimators.values()) + ".",
         "- Verdict (SPEC §5): the gap MC(d) − theory(d) is fitted as g∞ + c·d^-β₀ with β₀ the observable's expected rate; g∞ (and "
         "MC(∞) − theory(∞) where the theory has a limit) must be within 4 SE of 0; a resolved gap must shrink at β within "

@@ -31,7 +31,8 @@ def ladder_panels(o) -> tuple[Panel, Panel]:
     v = o.verdict.numbers if o.verdict is not None else {}
     if v.get("rate_resolved") and np.isfinite(v.get("beta", np.nan)):
         fit = list(np.abs(v["rate_c"]) * np.array(d) ** (-v["beta"]))
-        bottom.series.append(Series("line", d, fit, label=f"fit c·d^-β, β = {v['beta']:.2f} ± {v['beta_se']:.2f} (expected {o.criteria.beta0:.3g})"))
+        bottom.series.append(Series("line", d, fit,
+                                    label=f"fit c·d^-β, β = {v['beta']:.2f} ± {v['beta_se']:.2f} (expected {o.criteria.beta0:.3g})"))
     return top, bottom
 
 

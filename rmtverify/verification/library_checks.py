@@ -31,7 +31,6 @@ from derivations.spiked import reference_e_gen_d6
 from derivations.ssr_closed_form import example_data, reference_entries, x_seed
 from derivations.symbols import alpha, kappa, lam, phi, rho, theta
 from derivations.train_gen import example_sigma_rows, reference_errors
-
 from rmtverify.core.precision import working_context
 from rmtverify.models import make_model
 from rmtverify.montecarlo.estimators import closed_form_mp, masked_ridge_reference_mp
@@ -262,7 +261,8 @@ def pca_checks(derivation: Derivation) -> list[LibraryCheck]:
         return population_error(model, point[phi], dps=dps)
 
     def lib_cross(point, dps):
-        return crossover(make_model("ar1", rho=point[rho]), point[alpha], point[lam], "population", "reconstruction", dps=dps).as_dict()["f_star"]
+        return crossover(make_model("ar1", rho=point[rho]), point[alpha], point[lam], "population", "reconstruction",
+                         dps=dps).as_dict()["f_star"]
 
     def ref_cross(point):
         """φ* from a root solve of quadrature-based E_pca against the library's d = ∞ E_gen at 65 digits."""

@@ -180,9 +180,11 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
         dev = y_inf - float(theory_inf)
         numbers.update(mc_inf=y_inf, mc_inf_se=y_inf_se, theory_inf=float(theory_inf))
         if abs(dev) > criteria.z * y_inf_se:
-            fails.append(f"MC extrapolated to d=∞, {y_inf:.6g} ± {y_inf_se:.1e}, misses the d=∞ theory {float(theory_inf):.6g} by {abs(dev) / y_inf_se:.1f} SE")
+            fails.append(f"MC extrapolated to d=∞, {y_inf:.6g} ± {y_inf_se:.1e}, misses the d=∞ theory {float(theory_inf):.6g} "
+                         f"by {abs(dev) / y_inf_se:.1f} SE")
         else:
-            reasons.append(f"MC at d=∞ {y_inf:.6g} ± {y_inf_se:.1e} agrees with theory {float(theory_inf):.6g} ({abs(dev) / y_inf_se:.1f} SE)")
+            reasons.append(f"MC at d=∞ {y_inf:.6g} ± {y_inf_se:.1e} agrees with theory {float(theory_inf):.6g} "
+                           f"({abs(dev) / y_inf_se:.1f} SE)")
         numbers["min_detectable_rel"] = max(numbers["min_detectable_rel"], criteria.z * y_inf_se / ref if ref > 0 else float("inf"))
 
     # rate: only when the gap is resolved
@@ -193,7 +195,8 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
         beta, beta_se, c = fit_rate(d, g, se)
         numbers.update(beta=beta, beta_se=beta_se, rate_c=c, rate_resolved=True)
         if not np.isfinite(beta) or abs(beta - criteria.beta0) > criteria.beta_tol + 2 * beta_se:
-            fails.append(f"fitted rate β = {beta:.2f} ± {beta_se:.2f}, expected {criteria.beta0:g} (tolerance {criteria.beta_tol:g} + 2 SE)")
+            fails.append(f"fitted rate β = {beta:.2f} ± {beta_se:.2f}, expected {criteria.beta0:g} "
+                         f"(tolerance {criteria.beta_tol:g} + 2 SE)")
         else:
             reasons.append(f"gap shrinks like d^-{beta:.2f} ± {beta_se:.2f} (expected {criteria.beta0:g})")
     else:
@@ -206,7 +209,8 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
         of = "of the theory" if criteria.scale is None else f"of the reference size {criteria.scale:.3g}"
         return Verdict(
             INCONCLUSIVE,
-            [f"too little power: the smallest detectable error is {numbers['min_detectable_rel']:.2%} {of} (> {criteria.resolution:.2%}); add seeds or larger d"] + reasons,
+            [f"too little power: the smallest detectable error is {numbers['min_detectable_rel']:.2%} {of} "
+             f"(> {criteria.resolution:.2%}); add seeds or larger d"] + reasons,
             numbers,
         )
     return Verdict(PASS, reasons, numbers)

@@ -27,52 +27,52 @@ class PcaSpiked(Claim):
     title = "Spiked models: PCA outperforms masked SSR"
     statement = "For Σ = I + θvvᵀ (flat v), PCA with k = 1 direction beats masked SSR, in reconstruction and as a masked predictor (PPCA)."
     observables = (Observable("e_ssr", "SSR E_gen", resolution=0.02),)
-    ladders, seeds = ((128, 256, 512), (128, 256, 512, 1024)), (12, 16)
-    method = (
-        "- Per coordinate, a finite-rank spike moves every error by O(r/d). At d = ∞, PCA with k = r directions has reconstruction error 1 "
-        "and the PPCA masked predictor reaches the floor 1, while SSR has E_gen(α, λ) ≥ 1: PCA wins by E_gen − 1 whatever θ is. The "
-        "θ-dependence sits in the O(1/d) term: exact at finite d for population PCA and PPCA, measured for sample PCA and sample PPCA.",
-        "- Sub-tests: SSR's E_gen on the ladder against its finite-d theory (rate 1, power for a 2% error; the 0.5% test of E_gen is claim C2), "
-        "and at the largest d the paired margin E_SSR − E_PCA of each PCA variant, which must be positive and ≥ 4 SE from 0.",
-    )
+    ladders, seeds, point_figures = ((128, 256, 512), (128, 256, 512, 1024)), (12, 16), False
+    method = ("- Per coordinate, a finite-rank spike moves every error by O(r/d). At d = ∞, PCA with k = r directions has reconstruction "
+              "error 1 and the PPCA masked predictor reaches the floor 1, while SSR has E_gen(α, λ) ≥ 1: PCA wins by E_gen − 1 whatever "
+              "θ is. The θ-dependence sits in the O(1/d) term: exact at finite d for population PCA and PPCA, measured for sample PCA.",
+              "- Sub-tests: SSR's E_gen on the ladder against its finite-d theory (rate 1, power for a 2% error; the 0.5% test of E_gen is "
+              "claim C2), and at the largest d the paired margin E_SSR − E_PCA of each PCA variant: positive and ≥ 4 SE from 0.")
 
     def points(self, options):
-        return [Point({"model": "spiked", "theta": th, "spike": "flat", "alpha": a, "lam": lam}, label=f"{a}|{lam}|{th}") for a in ALPHAS for lam in LAMS for th in THETAS]
+        return [Point({"model": "spiked", "theta": th, "spike": "flat", "alpha": a, "lam": lam}, label=f"{a}|{lam}|{th}")
+                for a in ALPHAS for lam in LAMS for th in THETAS]
 
     def measure(self, sample, point):
         return sample.pca(point.lam, [1 / sample.d])
 
     def theory(self, point, d, prepared):
-        if is_limit(d):
-            return {"e_ssr": isotropic_limit(point.alpha, point.lam)}
-        return {"e_ssr": point.equivalents(d).e_gen}
-
-    def figures_for(self, result, prepared):
-        return []
+        return {"e_ssr": isotropic_limit(point.alpha, point.lam) if is_limit(d) else point.equivalents(d).e_gen}
 
     def extra_tests(self, result, prepared):
         o = result.observables["e_ssr"]
-        d, top = o.d[-1], result.top_measured
+        d, tests = o.d[-1], []
         pop = population_pca(result.point.model, d, [1 / d])
-        tests = []
         for pca, metric in VARIANTS:
-            diff = [m["e_ssr"] - (pop[metric][0] if pca == "population" else m[metric][0]) for m in top]
+            diff = [m["e_ssr"] - (pop[metric][0] if pca == "population" else m[metric][0]) for m in result.top_measured]
             t = sign_test(diff, +1, what="margin E_SSR − E_PCA")
             tests.append(SubTest(f"PCA wins: {pca}/{metric}", t.status, [t.reason], {"mean_margin": t.mean, "se": t.se}))
-        result.details.update(margin_d_inf=o.theory_inf - 1.0, margin_theory_d={f"population_{m}": o.theory_d[-1] - pop[m][0] for m in ("recon", "masked")}, d=d)
+        margins = {f"population_{m}": o.theory_d[-1] - pop[m][0] for m in ("recon", "masked")}
+        result.details.update(margin_d_inf=o.theory_inf - 1.0, margin_theory_d=margins, d=d)
         return tests
 
     def summarize(self, results, options):
         rows, d = [], results[0].observables["e_ssr"].d[-1]
         for r in results:
-            p, tests = r.point, {t.name.split(": ")[1]: t for t in r.subtests}
-            cells = [f"{tests[f'{a}/{b}'].numbers['mean_margin'] * d:.3g} {'✓' if tests[f'{a}/{b}'].status == 'PASS' else tests[f'{a}/{b}'].status}" for a, b in VARIANTS]
-            rows.append([str(p.alpha), str(p.lam), str(p["theta"]), f"{r.details['margin_d_inf']:.4g}", f"{r.details['margin_theory_d']['population_recon'] * d:.3g}", *cells, r.observables["e_ssr"].status])
-        header = ["α", "λ", "θ", "margin (d = ∞)", "pop. recon. × d (theory)", "pop. recon. × d", "sample recon. × d", "pop. PPCA × d", "sample PPCA × d", "E_SSR vs theory (ladder)"]
-        text = ["Margins are E_SSR − E_PCA (positive: PCA wins). Columns: the d = ∞ margin E_gen(α, λ) − 1 (the same for every θ); the exact "
-                f"finite-d margin of population PCA times d; then, for each PCA variant, the Monte Carlo margin times d at d = {d} and its sign test."]
+            tests = {t.name.split(": ")[1]: t for t in r.subtests}
+            cells = [f"{t.numbers['mean_margin'] * d:.3g} {'✓' if t.status == 'PASS' else t.status}"
+                     for t in (tests[f"{a}/{b}"] for a, b in VARIANTS)]
+            theory = f"{r.details['margin_theory_d']['population_recon'] * d:.3g}"
+            rows.append([str(r.point.alpha), str(r.point.lam), str(r.point["theta"]), f"{r.details['margin_d_inf']:.4g}", theory, *cells,
+                         r.observables["e_ssr"].status])
+        header = ["α", "λ", "θ", "margin (d = ∞)", "pop. recon. × d (theory)", "pop. recon. × d", "sample recon. × d", "pop. PPCA × d",
+                  "sample PPCA × d", "E_SSR vs theory (ladder)"]
+        text = ["Margins are E_SSR − E_PCA (positive: PCA wins). Columns: the d = ∞ margin E_gen(α, λ) − 1 (the same for every θ); the "
+                f"exact finite-d margin of population PCA times d; then, for each PCA variant, the Monte Carlo margin times d at d = {d} "
+                "and its sign test."]
         wins = all(t.status == "PASS" for r in results for t in r.subtests)
-        text.append(f"- PCA wins at every (θ, α, λ) of the grid by ≥ 4 SE at d = {d}." if wins else "- PCA's win is not resolved at every point: see the sign tests.")
+        won = f"- PCA wins at every (θ, α, λ) of the grid by ≥ 4 SE at d = {d}."
+        text.append(won if wins else "- PCA's win is not resolved at every point: see the sign tests.")
         return {"sections": [Section("Margins", text, [Table(header, rows)], [self.margin_figure(results, d)])]}
 
     def margin_figure(self, results, d):
@@ -83,8 +83,12 @@ class PcaSpiked(Claim):
                 rs = [r for r in results if r.point.alpha == a and r.point.lam == lam]
                 th = [float(r.point["theta"]) * (1 + 0.04 * (j - 1)) for r in rs]
                 for k, (key, mk) in enumerate((("population/recon", "o"), ("sample/recon", "s"))):
-                    tests = [next(t for t in r.subtests if t.name.endswith(key)) for r in rs]
-                    panel.series.append(Series("points", [x * (1 + 0.015 * k) for x in th], [t.numbers["mean_margin"] * d for t in tests], [t.numbers["se"] * d for t in tests], f"α={a}, {key} (MC ± SE)", mk))
-                panel.series.append(Series("line", th, [r.details["margin_theory_d"]["population_recon"] * d for r in rs], style="--", label=f"α={a}, population recon. (theory)"))
+                    ts = [next(t for t in r.subtests if t.name.endswith(key)) for r in rs]
+                    xs, ys = [x * (1 + 0.015 * k) for x in th], [t.numbers["mean_margin"] * d for t in ts]
+                    es = [t.numbers["se"] * d for t in ts]
+                    panel.series.append(Series("points", xs, ys, es, f"α={a}, {key} (MC ± SE)", mk))
+                theory = [r.details["margin_theory_d"]["population_recon"] * d for r in rs]
+                panel.series.append(Series("line", th, theory, style="--", label=f"α={a}, population recon. (theory)"))
             panels.append(panel)
-        return Figure("margins", "PCA's margin over SSR, times d", panels, size=(11, 4.4), caption="Markers are slightly offset in θ for readability.")
+        caption = "Markers are slightly offset in θ for readability."
+        return Figure("margins", "PCA's margin over SSR, times d", panels, size=(11, 4.4), caption=caption)

@@ -58,7 +58,8 @@ class Spectrum(Claim):
     def prepare(self, point, eps):
         c = law_comparison(point.model, point.alpha, point.lam, eps)
         width, dg = c["tables"].width(), c["dg_1pct"]
-        return {**c, "scale": {"stieltjes_re": dg, "stieltjes_im": dg, "ks_continuous": 1.0, "w1": width, "top_edge": width, "bottom_edge": width}}
+        scale = {"stieltjes_re": dg, "stieltjes_im": dg, "ks_continuous": 1.0, "w1": width, "top_edge": width, "bottom_edge": width}
+        return {**c, "scale": scale}
 
     def measure(self, sample, point):
         return {"eigenvalues": sample.ssr_eigenvalues(point.lam)}
@@ -70,29 +71,38 @@ class Spectrum(Claim):
 
     def theory(self, point, d, prepared):
         t = prepared["tables"]
-        return None if is_limit(d) else {"stieltjes_re": t.g0.real, "stieltjes_im": t.g0.imag, "ks_continuous": 0.0, "w1": 0.0, "top_edge": t.edges[-1][1], "bottom_edge": t.edges[0][0]}
+        limit = {"stieltjes_re": t.g0.real, "stieltjes_im": t.g0.imag, "ks_continuous": 0.0, "w1": 0.0, "top_edge": t.edges[-1][1]}
+        return None if is_limit(d) else {**limit, "bottom_edge": t.edges[0][0]}
 
     def criteria(self, point, observable, prepared):
         atom = bool(prepared["tables"].atoms) and observable.name == "w1"  # the atom is smeared over a width of order d^-½
-        return observable.criteria(scale=prepared["scale"][observable.name], **({"beta0": 0.5, "log_correction": False} if atom else {}))
+        smeared = {"beta0": 0.5, "log_correction": False} if atom else {}
+        return observable.criteria(scale=prepared["scale"][observable.name], **smeared)
 
     def details(self, point, prepared):
         t, gap = prepared["tables"], ks_between(prepared["tables"], prepared["pushforward"])
-        line = f"Theory (d = ∞): {t.summary()}. Push-forward shortcut: {'holds' if gap < 1e-3 else 'fails'} (KS(full law, push-forward) = {gap:.2e})."
+        line = (f"Theory (d = ∞): {t.summary()}. Push-forward shortcut: {'holds' if gap < 1e-3 else 'fails'} "
+                f"(KS(full law, push-forward) = {gap:.2e}).")
         power = {**prepared["scale"], **{k: prepared[k] for k in ("ks_1pct", "w1_1pct")}}
         theory = {"kappa": repr(float(prepared["law"].kappa)), **t.as_dict()}
-        return line, {"theory": theory, "pushforward": {"holds": gap < 1e-3, "ks_full_vs_pushforward_d_inf": gap}, "power_reference": power}
+        pushforward = {"holds": gap < 1e-3, "ks_full_vs_pushforward_d_inf": gap}
+        return line, {"theory": theory, "pushforward": pushforward, "power_reference": power}
 
     def extra_tests(self, result, prepared):
         to_pf, to_full = result.auxiliary["ks_to_pushforward"][-1], float(np.mean([s["ks_continuous"] for s in result.top_observed]))
-        holds = result.details["pushforward"]["holds"]
-        reason = f"at d = {result.observables['w1'].d[-1]} mean KS of the continuous part {to_full:.4f} to the full law, {to_pf:.4f} to the push-forward"
-        return [SubTest("push-forward shortcut", "holds" if holds else "fails", [reason], {"mc_ks_to_full_law": to_full, "mc_ks_to_pushforward": to_pf}, counted=False)]
+        status = "holds" if result.details["pushforward"]["holds"] else "fails"
+        reason = (f"at d = {result.observables['w1'].d[-1]} mean KS of the continuous part {to_full:.4f} to the full law, "
+                  f"{to_pf:.4f} to the push-forward")
+        numbers = {"mc_ks_to_full_law": to_full, "mc_ks_to_pushforward": to_pf}
+        return [SubTest("push-forward shortcut", status, [reason], numbers, counted=False)]
 
     def figures_for(self, result, prepared):
         ev = np.concatenate([np.asarray(s["eigenvalues"]) for s in result.top_measured])
         d = result.observables["w1"].d[-1]
-        hist = density_panel("spectrum of Â", "eigenvalue of Â", ev, prepared["tables"], prepared["law"].density_grid, f"Â eigenvalues, d = {d} (pooled)")
-        dist = ladder_panel("distances to the d = ∞ law", "distance (KS: CDF units; W1: eigenvalue units)", [result.observables[k] for k in ("ks_continuous", "w1")])
-        caption = "Left: the pooled eigenvalues at the largest d against the limiting density; right: KS and W1, which shrink like log(d)/d (√ with an atom)."
+        hist = density_panel("spectrum of Â", "eigenvalue of Â", ev, prepared["tables"], prepared["law"].density_grid,
+                             f"Â eigenvalues, d = {d} (pooled)")
+        dist = ladder_panel("distances to the d = ∞ law", "distance (KS: CDF units; W1: eigenvalue units)",
+                            [result.observables[k] for k in ("ks_continuous", "w1")])
+        caption = ("Left: the pooled eigenvalues at the largest d against the limiting density; right: KS and W1, which shrink like "
+                   "log(d)/d (√ with an atom).")
         return [Figure(slug(result.point.label), result.title, [hist, dist], caption=caption)]

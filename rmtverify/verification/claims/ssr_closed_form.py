@@ -58,7 +58,8 @@ class SSRClosedForm(Claim):
             diag0 = float(np.max(np.abs(np.diag(closed))))
             status = PASS if rel <= tol and diag0 == 0.0 else FAIL
             rows.append([model.key(), n, d, str(lam), f"{rel:.2e}", f"{tol:.1e}", f"{diag0:.0e}", status])
-            cases.append({"model": model.key(), "n": n, "d": d, "lam": str(lam), "relative_difference": rel, "tolerance": tol, "max_abs_diagonal": diag0, "spawn_key": list(ss.spawn_key), "status": status})
+            cases.append({"model": model.key(), "n": n, "d": d, "lam": str(lam), "relative_difference": rel, "tolerance": tol,
+                          "max_abs_diagonal": diag0, "spawn_key": list(ss.spawn_key), "status": status})
         mp_rows, mp_cases = [], []
         for j, (n, d, lam) in enumerate(MP_CASES):
             rng = np.random.default_rng(seed_sequence(options.seed, f"{self.name}|mp", d, j))
@@ -66,19 +67,24 @@ class SSRClosedForm(Claim):
             ctx = context(MP_DPS + 15)
             closed = closed_form_mp(X, lam, ctx) * ctx.mpf(factor.numerator) / factor.denominator
             ref = masked_ridge_reference_mp(X, lam, ctx)
-            rel = max(abs(closed[a, b] - ref[a, b]) for a in range(d) for b in range(d)) / max(abs(ref[a, b]) for a in range(d) for b in range(d))
+            entries = [(a, b) for a in range(d) for b in range(d)]
+            rel = max(abs(closed[a, b] - ref[a, b]) for a, b in entries) / max(abs(ref[a, b]) for a, b in entries)
             status = PASS if rel <= ctx.mpf(10) ** -45 else FAIL
             mp_rows.append([n, d, str(lam), ctx.nstr(rel, 3), "1e-45", status])
             mp_cases.append({"n": n, "d": d, "lam": str(lam), "relative_difference": ctx.nstr(rel, 5), "dps": MP_DPS, "status": status})
         status = PASS if all(c["status"] == PASS for c in cases + mp_cases) else FAIL
-        summary = f"max relative difference {max(c['relative_difference'] for c in cases):.1e} (float64), {max(float(c['relative_difference']) for c in mp_cases):.1e} (50 digits)"
-        record = run_record(t0, {"seeds": f"SeedSequence({options.seed}, spawn_key=(crc32(config), d, i))", "parameters": {"perturb": str(options.perturb)}})
+        worst = (max(c["relative_difference"] for c in cases), max(float(c["relative_difference"]) for c in mp_cases))
+        summary = f"max relative difference {worst[0]:.1e} (float64), {worst[1]:.1e} (50 digits)"
+        seeds = f"SeedSequence({options.seed}, spawn_key=(crc32(config), d, i))"
+        record = run_record(t0, {"seeds": seeds, "parameters": {"perturb": str(options.perturb)}})
         sections = [
-            Section("Method", ["This is an exact identity, so there is no convergence rate: the test is agreement to rounding. The symbolic proof is "
-                               "derivation `ssr_closed_form` (see `derivations.md`)."]),
-            Section("Double precision, Gaussian data", ["Tolerance on max|Â − Â_ref| / max|Â_ref|: 10³ · ε_machine · cond(S + λI). diag(Â) must be exactly 0."],
+            Section("Method", ["This is an exact identity, so there is no convergence rate: the test is agreement to rounding. The "
+                               "symbolic proof is derivation `ssr_closed_form` (see `derivations.md`)."]),
+            Section("Double precision, Gaussian data",
+                    ["Tolerance on max|Â − Â_ref| / max|Â_ref|: 10³ · ε_machine · cond(S + λI). diag(Â) must be exactly 0."],
                     [Table(["model", "n", "d", "λ", "rel. diff.", "tolerance", "max abs diag(Â)", "verdict"], rows)]),
-            Section(f"{MP_DPS}-digit arithmetic, exact integer data", [], [Table(["n", "d", "λ", "rel. diff.", "tolerance", "verdict"], mp_rows)]),
+            Section(f"{MP_DPS}-digit arithmetic, exact integer data", [],
+                    [Table(["n", "d", "λ", "rel. diff.", "tolerance", "verdict"], mp_rows)]),
         ]
-        return ClaimOutcome(self.name, self.spec, self.title, self.statement, status, summary, str(options.perturb), sections=sections, record=record,
-                            data={"float64": cases, "mp": mp_cases})
+        return ClaimOutcome(self.name, self.spec, self.title, self.statement, status, summary, str(options.perturb), sections=sections,
+                            record=record, data={"float64": cases, "mp": mp_cases})
