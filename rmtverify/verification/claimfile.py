@@ -98,9 +98,8 @@ def _number(path, where, key, value):
             value = Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             raise ClaimFileError(path, where, f"value of {key!r} is not a number: {value!r}") from None
-    elif hasattr(value, "_mpf_") or (hasattr(value, "item") and not isinstance(value, Real)):
-        value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, bool) or not isinstance(value, (Real, Fraction)) and not hasattr(value, "_mpf_"):
+    # a real number of any kind (int, float, Fraction, NumPy's scalars) or an mpmath number, not a bool
+    if isinstance(value, bool) or not (isinstance(value, Real) or hasattr(value, "_mpf_")):
         raise ClaimFileError(path, where, f"value of {key!r} must be a number or a decimal string; got {type(value).__name__}")
     try:
         x = float(value)
