@@ -15,6 +15,13 @@ identity, so checking it for one eigenvalue σ proves it for every spectrum.
 Result. κ is the unique root of the increasing function
 G(κ) = 1 − (1/α)(1 − κτ) − λ/κ, bracketed by [λ, λ + (tr Σ/d)/α]; and
 dκ/dλ = 1/(1 − df2/n).
+
+Cancellation. df1/d = 1 − κτ and df2/d = 1 − 2κτ − κ²τ' are differences of O(1) terms that
+cancel when κ is large against Σ's eigenvalues (λ → ∞, or α → 0 where κ ≈ (tr Σ/d)/α). By
+Jensen's inequality (x ↦ 1/(1 + κx) is convex), df1/d ≥ 1/(1 + κτ₀) with τ₀ = τ(0) = (1/d) tr Σ^{-1},
+and df2/d ≥ (df1/d)²; so rounding is amplified by at most 2(1 + κτ₀) in df1/d and 4(1 + κτ₀)² in
+df2/d (steps jensen-*, condition-*): the library raises its working precision by the log10 of that
+bound (result ``cancellation_bound``) before it solves for κ.
 """
 
 import mpmath
@@ -26,6 +33,7 @@ from derivations.symbols import alpha, c, df1d, df2d, kappa, lam, n, sigma, tau,
 # a generic 3-point spectrum, for the steps that are not termwise
 s1, s2, s3 = sp.symbols("sigma1:4", positive=True)
 SPEC3 = (s1, s2, s3)
+tau0 = sp.Symbol("tau0", positive=True)  # τ₀ = τ(0) = (1/d) tr Σ^{-1}
 
 
 def build() -> Derivation:
@@ -139,6 +147,61 @@ def build() -> Derivation:
         ),
     ]
 
+    # ---- cancellation: how much df1/d and df2/d amplify rounding, bounded a priori by τ₀ = τ(0) = (1/d) tr Σ^{-1}
+    x1, x2 = sp.symbols("x1:3", positive=True)  # 1/σ for two eigenvalues
+    xs = sp.Symbol("x", positive=True)
+    f_conv = 1 / (1 + kappa * xs)
+    jensen_gap_2 = (f_conv.subs(xs, x1) + f_conv.subs(xs, x2)) / 2 - f_conv.subs(xs, (x1 + x2) / 2)
+    df1_3 = sum(s / (s + kappa) for s in SPEC3) / 3
+    tau_3 = sum(1 / (s + kappa) for s in SPEC3) / 3
+    tau_p_3 = sp.diff(tau_3, kappa)
+    tau0_3 = sum(1 / s for s in SPEC3) / 3
+    df2_3 = sum((s / (s + kappa)) ** 2 for s in SPEC3) / 3
+    bound = 4 * (1 + kappa * tau0) ** 2
+    cond_df1 = (1 + kappa * tau_3) / df1_3  # Σ|terms| / |df1/d| for df1/d = 1 − κτ
+    cond_df2 = (1 + 2 * kappa * tau_3 - kappa**2 * tau_p_3) / df2_3  # for df2/d = 1 − 2κτ − κ²τ' (τ' < 0)
+
+    def nonneg(e):
+        """e ≥ 0, as the identity e − |e| = 0 (checked at random points: an inequality has no residual to simplify)."""
+        return e - sp.Abs(e)
+
+    wide = {kappa: (sp.Rational(1, 100), 1000), s1: (sp.Rational(1, 100), 100), s2: (sp.Rational(1, 100), 100),
+            s3: (sp.Rational(1, 100), 100)}
+    steps += [
+        Step(
+            "jensen-gap",
+            "x ↦ 1/(1 + κx) is convex: for two points its Jensen gap is κ²(x₁ − x₂)²/(2(1 + κx₁)(1 + κx₂)(2 + κ(x₁ + x₂))) ≥ 0.",
+            jensen_gap_2,
+            kappa**2 * (x1 - x2) ** 2 / (2 * (1 + kappa * x1) * (1 + kappa * x2) * (2 + kappa * (x1 + x2))),
+            domain={kappa: (sp.Rational(1, 100), 1000), x1: (sp.Rational(1, 100), 100), x2: (sp.Rational(1, 100), 100)},
+        ),
+        Step(
+            "jensen-df1",
+            "df1/d = (1/d) Σ 1/(1 + κ/σ) ≥ 1/(1 + κτ₀), τ₀ = (1/d) tr Σ^{-1} (Jensen; 3-point spectrum, κ up to 1000).",
+            nonneg(df1_3 - 1 / (1 + kappa * tau0_3)),
+            0,
+            symbolic=False,
+            domain=wide,
+        ),
+        Step(
+            "condition-df1",
+            "Σ|terms|/|df1/d| = (1 + κτ)/(1 − κτ) ≤ 2(1 + κτ₀) (κτ ≤ 1 and step jensen-df1).",
+            nonneg(2 * (1 + kappa * tau0_3) - cond_df1),
+            0,
+            symbolic=False,
+            domain=wide,
+        ),
+        Step(
+            "condition-df2",
+            "Σ|terms|/|df2/d| = (1 + 2κτ + κ²|τ'|)/(df2/d) ≤ 4/(df1/d)² ≤ 4(1 + κτ₀)² (κτ ≤ 1, κ²|τ'| ≤ 1, "
+            "df2/d ≥ (df1/d)² by Cauchy–Schwarz).",
+            nonneg(bound.subs(tau0, tau0_3) - cond_df2),
+            0,
+            symbolic=False,
+            domain=wide,
+        ),
+    ]
+
     results = {
         "G": Result(G, (kappa, lam, alpha, tau), "G(κ) = 1 − (1/α)(1 − κτ) − λ/κ"),
         "dG": Result(dG, (kappa, lam, alpha, tau, tau_p), "dG/dκ"),
@@ -147,6 +210,7 @@ def build() -> Derivation:
         "dkappa_dlam": Result(dkappa_dlam, (alpha, df2d), "dκ/dλ = 1/(1 − df2/n)"),
         "lam_over_kappa": Result(lam_over_kappa, (alpha, df1d), "λ/κ = 1 − df1/n"),
         "resolvent_eigenvalue": Result(r, (sigma, kappa), "1/(σ + κ): R's eigenvalue on Σ's eigenvalue σ (τ is their average)"),
+        "cancellation_bound": Result(bound, (kappa, tau0), "4(1 + κτ₀)²: the most df1/d and df2/d amplify rounding"),
     }
 
     domain = {

@@ -223,6 +223,7 @@ def build() -> Derivation:
             numeric=_numeric_lp_iso(lp),
         ),
     ]
+    steps += _sample_steps()
     results = {
         "e_gen_kappa": Result(e_k, (ka, al, ta, tap), "E_gen(κ), constant diag R"),
         "e_gen_kappa_p": Result(de_k, (ka, al, ta, tap, tpp), "dE_gen/dκ"),
@@ -235,9 +236,17 @@ def build() -> Derivation:
         "e_pca_ar1": Result(e_pca, (phi, r_abs), "E_pca(φ) for AR(1), population PCA, d = ∞"),
         "f_star": Result(f_star, (E, r_abs), "crossover fraction for an SSR error E"),
         "f_star_population_limit": Result(f_star_inf, (r_abs,), "crossover at α = ∞, λ → 0"),
+        # sample PCA at any precision (module pca, SampleLawMP): the quadrature variable, the density, the two errors
+        "sample_map": Result(SAMPLE_MAP, (t_q, a_e, b_e), "s(t) = a + (b − a)(1 − cos t)/2 on S's support [a, b]"),
+        "sample_map_jac": Result(SAMPLE_JAC, (t_q, a_e, b_e), "ds/dt = ((b − a)/2) sin t"),
+        "sample_density": Result(SAMPLE_DENSITY, (m_im,), "S's density (1/π) Im m_F(s + i0)"),
+        "sample_pca_reconstruction": Result(SAMPLE_RECON, (W_s, x_s, atom_s), "sample PCA reconstruction error from W = ∫_top δ dF"),
+        "sample_ppca_masked": Result(SAMPLE_PPCA, (phi, W_s, P1_s, P2_s, L_s), "sample PPCA masked error from its integrals"),
     }
     domain = {rho: (-sp.Rational(9, 10), sp.Rational(9, 10)), omega: (-3, 3), phi: (0, 1), r_abs: (0, sp.Rational(9, 10)),
-              E: (sp.Rational(1, 50), sp.Rational(49, 50))}
+              E: (sp.Rational(1, 50), sp.Rational(49, 50)), t_q: (0, 3), a_e: (sp.Rational(1, 100), 1), b_e: (2, 20),
+              m_im: (0, 3), W_s: (0, 1), x_s: (0, sp.Rational(1, 2)), atom_s: (sp.Rational(1, 2), 1), P1_s: (1, 5), P2_s: (1, 5),
+              L_s: (sp.Rational(1, 10), 1)}
     return Derivation(
         name="pca",
         title="Population PCA for AR(1) at d = ∞ and the SSR–PCA crossover",
@@ -247,6 +256,104 @@ def build() -> Derivation:
         domain=domain,
         references=("Grenander & Szegő (1958)",),
     )
+
+
+# ---- sample PCA at d = ∞ (Ledoit–Péché weights δ(s) = u(s)ᵀΣu(s)), the integrals the library computes at any precision.
+#
+# S's continuous part has density ρ on [a, b] with square-root edges. In t ∈ [0, π] with s = a + (b − a)(1 − cos t)/2,
+# √((s − a)(b − s)) = ((b − a)/2) sin t and ds/dt = ((b − a)/2) sin t, so ρ(s) ds/dt is smooth in t (the edges'
+# square roots become sin(t/2), cos(t/2)). The top fraction φ of S's eigenvalues is {s > s_c} with ∫_{s_c}^b ρ = φ.
+#
+# Reconstruction: the kept directions carry W = ∫_{s_c}^b δ ρ ds of tr Σ/d = 1. When α < 1 and φ exceeds the
+# continuous mass α, x = φ − α of null directions of S are kept too; the null space (mass 1 − α) shares the weight
+# 1 − W it carries equally (S is invariant under rotations of its null space), so the error is 1 − W − x(1 − W)/(1 − α).
+#
+# Masked (PPCA): C = Σ_kept s u uᵀ + σ²(I − Π), σ² = L/(1 − φ) the mean discarded eigenvalue (L = ∫_a^{s_c} s ρ ds,
+# zeros included), P = C^{-1} = Σ_kept u uᵀ/s + (I − Π)/σ². With constant diagonals (AR(1), d = ∞) the masked error
+# (1/d) Σ_j [PΣP]_jj/P_jj² is (tr PΣP/d)/(tr P/d)², with tr P/d = P1 + (1 − φ)/σ², P1 = ∫_top ρ/s, and
+# tr PΣP/d = P2 + (1 − W)/σ⁴, P2 = ∫_top δ ρ/s² (no cross terms: Π and I − Π are orthogonal projectors).
+
+t_q = sp.Symbol("t", real=True)
+a_e, b_e = sp.Symbol("a", positive=True), sp.Symbol("b", positive=True)
+m_im = sp.Symbol("m_im", real=True)  # the same symbol as lp_weight's argument
+W_s, x_s, atom_s = sp.Symbol("W", nonnegative=True), sp.Symbol("x", nonnegative=True), sp.Symbol("atom", positive=True)
+P1_s, P2_s, L_s = sp.Symbol("P1", positive=True), sp.Symbol("P2", positive=True), sp.Symbol("L", positive=True)
+SAMPLE_MAP = a_e + (b_e - a_e) * (1 - sp.cos(t_q)) / 2
+SAMPLE_JAC = (b_e - a_e) * sp.sin(t_q) / 2
+SAMPLE_DENSITY = m_im / sp.pi
+SAMPLE_RECON = 1 - W_s - x_s * (1 - W_s) / atom_s
+_sig2 = L_s / (1 - phi)
+SAMPLE_PPCA = (P2_s + (1 - W_s) / _sig2**2) / (P1_s + (1 - phi) / _sig2) ** 2
+
+
+def _sqrt_expanded(e):
+    """Expand every square root's radicand, then simplify (two radicands equal as polynomials become one)."""
+    e = e.replace(lambda u: isinstance(u, sp.Pow) and u.exp == sp.Rational(1, 2), lambda u: sp.sqrt(sp.expand(u.base)))
+    return sp.simplify(e)
+
+
+def _sample_steps():
+    from derivations.symbols import alpha as al
+
+    g_ = 1 / al
+    mp_density = get("spectrum").results["mp_density"]
+    x_mp = mp_density.args[0]
+    # Σ = I: Im m_F on the support is √(4γs − (s − 1 + γ)²)/(2γs) (step ledoit-peche-isotropic)
+    im_m = sp.sqrt(4 * g_ * x_mp - (x_mp - 1 + g_) ** 2) / (2 * g_ * x_mp)
+    # the PPCA traces on a 3 × 3 example: one kept direction u (exact unit vector), a general symmetric Σ
+    u = sp.Matrix([1, 2, 2]) / 3
+    S3 = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"Sg{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    s1, sg2 = sp.Symbol("s1", positive=True), sp.Symbol("sigma2", positive=True)
+    Pi = u * u.T
+    P = Pi / s1 + (sp.eye(3) - Pi) / sg2
+    dlt = (u.T * S3 * u)[0]
+    e_val = sp.Symbol("E_pca", positive=True)
+    A0 = sp.Symbol("A0", positive=True)
+    return [
+        Step(
+            "sample-map-jacobian",
+            "s(t) = a + (b − a)(1 − cos t)/2 maps [0, π] onto [a, b] with ds/dt = ((b − a)/2) sin t.",
+            sp.Matrix([sp.diff(SAMPLE_MAP, t_q), SAMPLE_MAP.subs(t_q, 0), SAMPLE_MAP.subs(t_q, sp.pi)]),
+            sp.Matrix([SAMPLE_JAC, a_e, b_e]),
+        ),
+        Step(
+            "sample-map-edges",
+            "(s − a)(b − s) = (ds/dt)²: a density with square-root edges, times ds/dt, is smooth in t.",
+            (SAMPLE_MAP - a_e) * (b_e - SAMPLE_MAP),
+            SAMPLE_JAC**2,
+        ),
+        Step(
+            "sample-density-mp",
+            "Stieltjes inversion: the density is (1/π) Im m_F(s + i0); for Σ = I it is the Marchenko–Pastur density.",
+            SAMPLE_DENSITY.subs(m_im, im_m),
+            mp_density.expr,
+            simplifier=_sqrt_expanded,
+            domain={al: (sp.Rational(6, 5), 8), x_mp: (sp.Rational(7, 10), sp.Rational(13, 10))},
+        ),
+        Step(
+            "sample-pca-reconstruction-ends",
+            "Reconstruction: 1 − W with no null direction kept (x = 0), and 0 with the whole null space kept (x = 1 − α).",
+            sp.Matrix([SAMPLE_RECON.subs(x_s, 0), SAMPLE_RECON.subs(x_s, atom_s)]),
+            sp.Matrix([1 - W_s, 0]),
+        ),
+        Step(
+            "sample-ppca-traces",
+            "P = ΠS⁻¹Π + (I − Π)/σ²: tr PΣP = Σ_kept δ/s² + (tr Σ − Σ_kept δ)/σ⁴ and tr P = Σ_kept 1/s + (d − k)/σ² "
+            "(3 × 3, one kept direction u with δ = uᵀΣu, general symmetric Σ).",
+            sp.Matrix([(P * S3 * P).trace(), P.trace()]),
+            sp.Matrix([dlt / s1**2 + (S3.trace() - dlt) / sg2**2, 1 / s1 + 2 / sg2]),
+            domain={s1: (1, 5), sg2: (sp.Rational(1, 10), 1),
+                    **{v: ((3, 5) if v.name[2] == v.name[3] else (-1, 1)) for v in S3.free_symbols}},
+        ),
+        Step(
+            "sample-ppca-population",
+            "With population weights (δ(s) = s: P1 = P2 = A₀, W = 1 − E_pca, L = E_pca) the sample formula is the "
+            "population PPCA closed form 1/(A₀ + (1−φ)²/E_pca) (step ppca-closed-form).",
+            SAMPLE_PPCA.subs({P1_s: A0, P2_s: A0, W_s: 1 - e_val, L_s: e_val}),
+            1 / (A0 + (1 - phi) ** 2 / e_val),
+            domain={A0: (sp.Rational(1, 10), 3), e_val: (sp.Rational(1, 10), 1), phi: (sp.Rational(1, 10), sp.Rational(9, 10))},
+        ),
+    ]
 
 
 def _numeric_ppca(e_ppca):

@@ -300,6 +300,21 @@ def build() -> Derivation:
             M_top.subs(lam_id, lam),
         ),
         Step(
+            "below-one",
+            "1 − z = 1/w for z = 1 − 1/w: with w = s > 0 (M ≻ 0 for λ > 0) every eigenvalue of Â is < 1, so Â's density is 0 "
+            "on [1, ∞) (z = 1 is the pole of w = 1/(1 − z), never a point of the spectrum).",
+            1 - z_of_w,
+            1 / w,
+        ),
+        Step(
+            "hard-edge-alpha-one",
+            "At α = 1 (γ = 1) S's law has the hard edge s = 0 (Marchenko–Pastur's (1 − √γ)² = 0); with Δ = c₀I its image "
+            "under φ is φ(0) = 1 − 1/(κc₀), the atom location (here of mass (1 − α)⁺ = 0): the lower edge of Â's support "
+            "is this point, not a double root of F.",
+            sp.Matrix([phi.subs(s_eig, 0), ((1 - sp.sqrt(gamma)) ** 2).subs(gamma, 1)]),
+            sp.Matrix([1 - 1 / (kappa * c0), 0]),
+        ),
+        Step(
             "sample-stieltjes",
             "Δ = c₀I: at w = (κc₀/λ)(s + λ), z_S = wλ/(κc₀) − λ = s, and g_M = (λ/(κc₀))E[T] with E[T] S's Stieltjes "
             "transform at z_S (pushforward-T), so m_F = (κc₀/λ) g_M.",

@@ -14,6 +14,15 @@ entrywise (Q_kk ≍ (κ/λ) m_k), so
 
 E_gen ≍ (1/(1 − df2/n)) · (1/d) Σ_k (m_k + κ m_k') / m_k²,
 E_train ≍ (λ/κ)² E_gen, and λ/κ = 1 − df1/n (finite as λ → 0).
+
+Ends (vi). Large κ (λ → ∞ at fixed α, or α → 0 at fixed λ, where κ ≈ (tr Σ/d)/α): with
+μ₁ = tr Σ/d, μ₂ = tr Σ²/d and s = (1/d) Σ_k Σ_kk²,
+E_gen = (μ₁ + 2(s − μ₂)/κ)(1 + μ₂/(ακ²)) + O(κ^-2) (and O(α²) when α ~ 1/κ → 0), so E_gen → tr Σ/d;
+since (Σ²)_kk − Σ_kk² = Σ_{j≠k} Σ_kj² ≥ 0, s ≤ μ₂: at fixed α, E_gen approaches tr Σ/d from below
+unless Σ is diagonal. Ridgeless (λ → 0 with α > 1, κ → 0): every term is 1/[Σ^{-1}]_kk and df2/d = 1, so
+E_gen → (α/(α − 1)) (1/d) Σ_k 1/[Σ^{-1}]_kk: α/(α − 1) times the population floor. These are the limits
+the extreme parameters are checked against (tests/test_extremes.py); the library evaluates the exact
+formulas at a precision raised by the digits they lose there (derivation kappa, cancellation_bound).
 """
 
 import random
@@ -173,10 +182,17 @@ def build() -> Derivation:
         ),
     ]
 
+    # ---- (vi) the ends, on a general symmetric 2 × 2 Σ (exact rational functions of κ, expanded in u = 1/κ)
+    steps += _ends_steps()
+
     results = {
         "gen_term": Result(gen_term, (m, m_p, kappa), "[RΣR]_kk / R_kk² = (m + κm')/m²"),
         "e_gen": Result(e_gen_expr, (mean_term, alpha, df2d), "E_gen = g/(1 − df2/n)"),
         "e_train": Result(e_train_expr, (e_gen, q_ratio), "E_train = (λ/κ)² E_gen, q = λ/κ"),
+        "e_gen_large_kappa": Result(E_LARGE_KAPPA, (MU1, S_DIAG, MU2, alpha, kappa),
+                                    "E_gen at large κ: (μ₁ + 2(s − μ₂)/κ)(1 + μ₂/(ακ²)) + O(κ^-2)", reference_only=True),
+        "e_gen_ridgeless": Result(alpha / (alpha - 1) * FLOOR, (alpha, FLOOR), "λ → 0+, α > 1: (α/(α − 1)) × floor",
+                                  reference_only=True),
     }
     domain = {
         lam: (sp.Rational(1, 100), 3),
@@ -205,6 +221,67 @@ def build() -> Derivation:
         domain=domain,
         references=("Bach (2024)", "Hastie, Montanari, Rosset, Tibshirani (2022)", "Dobriban & Wager (2018)"),
     )
+
+
+# ---- the ends (vi): symbols and the 2 × 2 example
+MU1, MU2 = sp.Symbol("mu1", positive=True), sp.Symbol("mu2", positive=True)  # tr Σ/d, tr Σ²/d
+S_DIAG = sp.Symbol("s_diag2", positive=True)  # (1/d) Σ_k Σ_kk²
+FLOOR = sp.Symbol("floor", positive=True)  # (1/d) Σ_k 1/[Σ^{-1}]_kk
+E_LARGE_KAPPA = (MU1 + 2 * (S_DIAG - MU2) / kappa) * (1 + MU2 / (alpha * kappa**2))
+A11, A22 = sp.Symbol("a11", positive=True), sp.Symbol("a22", positive=True)
+A12 = sp.Symbol("a12", real=True)
+U, BETA = sp.Symbol("u", positive=True), sp.Symbol("beta", positive=True)
+
+
+def _ends_steps():
+    Sig = sp.Matrix([[A11, A12], [A12, A22]])
+    R = (Sig + kappa * sp.eye(2)).inv()
+    Rp = sp.diff(R, kappa)
+    gen = [(R[k, k] + kappa * Rp[k, k]) / R[k, k] ** 2 for k in range(2)]
+    SR = Sig * R
+    df2 = (SR * SR).trace() / 2
+    egen = (sum(gen) / 2) / (1 - df2 / alpha)
+    moments = {MU1: Sig.trace() / 2, MU2: (Sig * Sig).trace() / 2, S_DIAG: (A11**2 + A22**2) / 2}
+    gap = sp.together(egen - E_LARGE_KAPPA.subs(moments)).subs(kappa, 1 / U)
+
+    def series_2(e):
+        return lambda: sp.series(e, U, 0, 2).removeO()
+
+    Sinv = Sig.inv()
+    floor = (1 / Sinv[0, 0] + 1 / Sinv[1, 1]) / 2
+    return [
+        Step(
+            "large-kappa-egen",
+            "E_gen − (μ₁ + 2(s − μ₂)/κ)(1 + μ₂/(ακ²)) = O(u²), u = 1/κ, at fixed α (λ → ∞): its series in u has no term "
+            "of order 1 or u (exact E_gen of a general symmetric 2 × 2 Σ).",
+            series_2(gap),
+            0,
+            domain={A11: (1, 3), A22: (1, 3), A12: (-sp.Rational(1, 2), sp.Rational(1, 2)), alpha: (sp.Rational(1, 5), 8)},
+        ),
+        Step(
+            "small-alpha-egen",
+            "The same expansion as α → 0 with κ ~ 1/α (α = βu): the gap is still O(u²) = O(α²), so E_gen → tr Σ/d.",
+            series_2(gap.subs(alpha, BETA * U)),
+            0,
+            domain={A11: (1, 3), A22: (1, 3), A12: (-sp.Rational(1, 2), sp.Rational(1, 2)), BETA: (sp.Rational(1, 10), 10)},
+        ),
+        Step(
+            "from-below",
+            "(Σ²)_kk − Σ_kk² = Σ_{j≠k} Σ_kj² ≥ 0 (2 × 2: Σ₁₂²), so s ≤ μ₂ and the 1/κ term is ≤ 0: E_gen → tr Σ/d from "
+            "below at fixed α unless Σ is diagonal.",
+            moments[MU2] - moments[S_DIAG],
+            A12**2,
+            domain={A11: (1, 3), A22: (1, 3), A12: (-sp.Rational(1, 2), sp.Rational(1, 2))},
+        ),
+        Step(
+            "ridgeless-egen",
+            "At κ = 0 (λ → 0+, α > 1) each term (m + κm')/m² is 1/[Σ^{-1}]_kk and df2/d = 1, so "
+            "E_gen = (α/(α − 1)) (1/d) Σ_k 1/[Σ^{-1}]_kk (exact, 2 × 2 Σ).",
+            egen.subs(kappa, 0),
+            (alpha / (alpha - 1) * FLOOR).subs(FLOOR, floor),
+            domain={A11: (1, 3), A22: (1, 3), A12: (-sp.Rational(1, 2), sp.Rational(1, 2)), alpha: (sp.Rational(6, 5), 8)},
+        ),
+    ]
 
 
 def _numeric_with_kappa_function(lhs, rhs, K):

@@ -42,3 +42,16 @@ class ClaimFileError(RmtVerifyError, ValueError):
 
     def __reduce__(self):
         return (type(self), (self.path, self.where, self.message))
+
+
+def one_line_warnings() -> None:
+    """Show warnings as one line, ``rmtverify: warning: <message>``, each once (for the command line and its workers)."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        import sys
+
+        (file or sys.stderr).write(f"rmtverify: warning: {message}\n")
+
+    warnings.showwarning = show
+    warnings.simplefilter("once")

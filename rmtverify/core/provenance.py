@@ -15,7 +15,7 @@ def versions() -> dict:
 
     import mpmath
 
-    out = {"rmtverify": _own_version(), "python": platform.python_version()}
+    out = {"rmtverify": own_version(), "python": platform.python_version()}
     for pkg in ("numpy", "scipy", "sympy", "mpmath", "matplotlib", "python-flint", "gmpy2"):
         try:
             out[pkg] = version(pkg)
@@ -25,7 +25,7 @@ def versions() -> dict:
     return out
 
 
-def _own_version() -> str:
+def own_version() -> str:
     from rmtverify import __version__
 
     commit = None

@@ -214,6 +214,13 @@ class AR1(CovarianceModel):
     def ar1_rho(self):
         return self.rho
 
+    def sigma_entry(self, d, ctx):
+        if self.boundary == "circulant":
+            cov, r = Formulas(ctx)("ar1.periodic_cov"), mpf(ctx, self.rho)
+            row = [cov(k, d, r) for k in range(d)]
+            return lambda k, l: row[abs(k - l)]
+        return lambda k, l: self.rho ** abs(k - l)  # Toeplitz: Σ_kl = ρ^{|k−l|}, exact
+
     def sigma(self, d):
         lags = np.arange(d)
         if self.boundary == "circulant":

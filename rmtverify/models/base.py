@@ -162,6 +162,12 @@ class CovarianceModel(ABC):
     def sigma(self, d: int) -> np.ndarray:
         """Σ at finite d, float64."""
 
+    def sigma_entry(self, d: int, ctx):
+        """Σ's entries at finite d as a function (k, l) → a Fraction where the entry is rational, else a number of ``ctx``
+        (for theory at the working precision). By default the float64 entries, exact as binary numbers."""
+        arr = self.sigma(d)
+        return lambda k, l: Fraction(float(arr[k, l]))
+
     #: rows are x = R z with z ~ N(0, I_m): S may be drawn through Bartlett's factor (montecarlo.sample.gram_factor);
     #: a model with non-Gaussian z must set this False
     gaussian: bool = True

@@ -29,11 +29,20 @@ def _load(sigma):
     if isinstance(sigma, (str, Path)):
         path = Path(sigma)
         if not path.is_file():
-            raise InputError("sigma", f"file {str(path)!r} does not exist")
+            raise InputError("sigma", f"file {str(path)!r} does not exist (give a .npy file written by numpy.save)")
+        try:
+            with open(path, "rb") as fh:
+                magic = fh.read(6)
+        except OSError as exc:
+            raise InputError("sigma", f"file {str(path)!r} cannot be read ({exc.strerror or exc})") from None
+        if magic != b"\x93NUMPY":
+            raise InputError("sigma", f"{str(path)!r} is not a .npy file (it does not start as one): write Σ with numpy.save")
         try:
             arr = np.load(path, allow_pickle=False)
-        except Exception as exc:
-            raise InputError("sigma", f"{str(path)!r} is not a .npy array file ({type(exc).__name__}: {exc})") from None
+        except (OSError, ValueError, EOFError) as exc:
+            if "pickle" in str(exc):
+                raise InputError("sigma", f"{str(path)!r} holds Python objects, not a numeric array") from None
+            raise InputError("sigma", f"{str(path)!r} is a damaged .npy file ({type(exc).__name__}: {exc})") from None
         return arr, None
     if isinstance(sigma, np.ndarray):
         return sigma, None
@@ -53,7 +62,10 @@ def _load(sigma):
 
 
 class FlintResolvent(Resolvent):
-    """R = (Σ + κI)^{-1} in arb ball arithmetic at the context's precision (plus guard bits)."""
+    """R = (Σ + κI)^{-1} in arb ball arithmetic at the context's precision (plus guard bits).
+
+    ``exact_rows``: Σ's entries as Fractions (exact) or numbers of the working context (their binary values), or None to
+    take the float64 entries of ``arr``; ``arr`` gives the dimension either way."""
 
     def __init__(self, exact_rows, arr, ctx):
         self.ctx = ctx
@@ -68,6 +80,8 @@ class FlintResolvent(Resolvent):
 
         if isinstance(x, Fraction):
             return flint.arb(flint.fmpq(x.numerator, x.denominator))
+        if hasattr(x, "_mpf_"):
+            return to_arb(x)  # an mpmath number (a model's entry computed in the working context): its exact binary value
         return flint.arb(float(x))  # a float64 entry is exact in arb
 
     def _trace_sigma(self):
@@ -195,6 +209,10 @@ class Custom(CovarianceModel):
         sig = [mpf(ctx, v) for v in diag]
         r = Formulas(ctx)("kappa.resolvent_eigenvalue")
         return Types(tuple(Fraction(1, self.d) for _ in sig), tuple(sig), tuple(r(s, kappa) for s in sig))
+
+    def sigma_entry(self, d, ctx):
+        rows = self.rows
+        return (lambda k, l: rows[k][l]) if rows is not None else super().sigma_entry(d, ctx)
 
     def sigma(self, d):
         return self.arr

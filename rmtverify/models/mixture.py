@@ -24,7 +24,7 @@ def _list(name, value):
     items = value if isinstance(value, (list, tuple)) else str(value).split(",")
     out = []
     for item in items:
-        x = exact(item)
+        x = exact(item, name, "a comma-separated list of real numbers")
         if x is None or x in (INF, -INF):
             raise InputError(name, f"must be a comma-separated list of real numbers; got {value!r}")
         out.append(x)

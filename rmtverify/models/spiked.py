@@ -1,10 +1,14 @@
-"""Spiked Σ = I + Σ_i θ_i v_i v_iᵀ on the isotropic base (derivation spiked).
+"""Spiked Σ = I + Σ_i θ_i v_i v_iᵀ on the isotropic base (derivation spiked), or Σ₀ + Σ_i θ_i v_i v_iᵀ on an AR(1) base.
 
 Spike directions: ``flat`` (v₁ = 1/√d; further spikes are the DCT-II
 cosines, deterministic and delocalised), ``random`` (Gaussian directions
 orthonormalised, drawn from ``spike_seed`` and d), or ``e1`` (v_i = e_i,
 localised). The directions are exactly orthonormal at every working
 precision: the random ones are orthonormalised in the theory's own context.
+
+On the AR(1) base at finite d the theory inverts Σ + κI: in double precision through one eigendecomposition of Σ,
+at higher precision in ball arithmetic (the custom model's FlintResolvent) with Σ's entries exact where they are
+rational (ρ^{|i−j|} and a flat rank-one or e1 spike) and otherwise computed in the working context.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rmtverify.core.params import INF, choice, parse
 from rmtverify.core.precision import mpf
 from rmtverify.models.ar1 import AR1
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent, SpectralResolvent, Types
+from rmtverify.models.custom import FlintResolvent
 from rmtverify.models.isotropic import Isotropic, IsotropicResolvent
 from rmtverify.symbolic.formulas import Formulas, numpy_function
 
@@ -124,18 +129,53 @@ class Spiked(CovarianceModel):
             for i in range(1, r):
                 cols.append([2 * ctx.cos(ctx.pi * i * (k + ctx.mpf(1) / 2) / d) ** 2 / d for k in range(d)])
         else:
-            # Gram–Schmidt in the working precision, from the exact float64 Gaussian draws
-            g = self._gaussian(d)
-            basis = []
-            for i in range(r):
-                v = [ctx.mpf(float(x)) for x in g[:, i]]
-                for u in basis:
-                    p = ctx.fsum(a * b for a, b in zip(u, v))
-                    v = [a - p * b for a, b in zip(v, u)]
-                norm = ctx.sqrt(ctx.fsum(a * a for a in v))
-                basis.append([a / norm for a in v])
-            cols = [[a * a for a in u] for u in basis]
+            cols = [[a * a for a in u] for u in self._random_basis(d, ctx)]
         return [(Fraction(1, d), [cols[i][k] for i in range(r)]) for k in range(d)]
+
+    def _random_basis(self, d, ctx):
+        """The random spike directions, Gram–Schmidt in the working precision from the exact float64 Gaussian draws."""
+        g = self._gaussian(d)
+        basis = []
+        for i in range(self.rank):
+            v = [ctx.mpf(float(x)) for x in g[:, i]]
+            for u in basis:
+                p = ctx.fsum(a * b for a, b in zip(u, v))
+                v = [a - p * b for a, b in zip(v, u)]
+            norm = ctx.sqrt(ctx.fsum(a * a for a in v))
+            basis.append([a / norm for a in v])
+        return basis
+
+    def _spike_entries(self, d, ctx):
+        """(Σ_i θ_i v_i v_iᵀ)_kl as a function of (k, l): a Fraction where it is rational (a flat rank-one spike, e1
+        spikes), else a number of the working context."""
+        thetas = self.thetas
+        if self.spike == "e1":
+            return lambda k, l: thetas[k] if k == l and k < self.rank else Fraction(0)
+        if self.spike == "flat" and self.rank == 1:
+            return lambda k, l: thetas[0] / d
+        if self.spike == "flat":
+            vs = [[1 / ctx.sqrt(d)] * d] + [[ctx.sqrt(ctx.mpf(2) / d) * ctx.cos(ctx.pi * i * (k + ctx.mpf(1) / 2) / d) for k in range(d)]
+                                          for i in range(1, self.rank)]
+        else:
+            vs = self._random_basis(d, ctx)
+        th = [mpf(ctx, t) for t in thetas]
+        return lambda k, l: ctx.fsum(t * v[k] * v[l] for t, v in zip(th, vs))
+
+    def sigma_entry(self, d, ctx):
+        """Σ = Σ₀ + Σ_i θ_i v_i v_iᵀ entry by entry (Fractions where exact, else ctx numbers)."""
+        sig0, spike = self.base_model.sigma_entry(d, ctx), self._spike_entries(d, ctx)
+
+        def entry(k, l):
+            a, b = sig0(k, l), spike(k, l)
+            if isinstance(a, Fraction) and isinstance(b, Fraction):
+                return a + b
+            return (mpf(ctx, a) if isinstance(a, Fraction) else a) + (mpf(ctx, b) if isinstance(b, Fraction) else b)
+
+        return entry
+
+    def _sigma_rows(self, d, ctx):
+        entry = self.sigma_entry(d, ctx)
+        return [[entry(k, l) for l in range(d)] for k in range(d)]
 
     def limit_description(self):
         return {
@@ -152,8 +192,8 @@ class Spiked(CovarianceModel):
             return self.base_model.resolvent(INF, ctx)
         if self.base == "ar1":
             if ctx.prec > 53:
-                raise InputError("dps", "finite-d theory for spikes on the AR(1) base runs in double precision only "
-                                 "(use --double or d = inf)")
+                # any precision: (Σ + κI)^{-1} in ball arithmetic, Σ's entries exact where rational
+                return FlintResolvent(self._sigma_rows(d, ctx), self.sigma(d), ctx)
             vals, vecs = np.linalg.eigh(self.sigma(d))
             return SpectralResolvent(vals, vecs**2)
         return SpikedResolvent(self.thetas, self._weight_groups(d, ctx), d, ctx)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -106,7 +107,35 @@ def one_blas_thread():
         yield
 
 
+def die_with_parent() -> None:
+    """Make this worker process end when its parent does, even if the parent is killed (SIGKILL): on Linux the
+    kernel sends SIGKILL to the child (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread watches the parent."""
+    import signal
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before the call
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="rmtverify-parent-watch").start()
+
+
 def _worker_init() -> None:
+    die_with_parent()
     limit_blas_permanently()
 
 
@@ -129,14 +158,25 @@ class ExecutorSpec:
         return "serial"
 
 
+#: what a Dask scheduler address looks like: protocol://host[:port] (tcp, tls, ucx, ws, wss, inproc)
+ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$")
+
+
+def scheduler_address(address) -> str:
+    """A Dask scheduler address (protocol://host[:port]), or InputError naming the parameter."""
+    text = address.strip() if isinstance(address, str) else ""
+    match = ADDRESS.match(text)
+    if not match or (match.group(3) and not 0 < int(match.group(3)[1:]) < 65536):
+        raise InputError("scheduler", f"a Dask scheduler address protocol://host[:port], such as tcp://host:8786; got {address!r}")
+    return text
+
+
 def executor_spec(jobs=None, scheduler=None) -> ExecutorSpec:
     """``--jobs N`` (N > 1: local worker processes) or ``--scheduler ADDRESS`` (a Dask cluster)."""
     from rmtverify.core.params import parse
 
     if scheduler:
-        if not isinstance(scheduler, str) or not scheduler.strip():
-            raise InputError("scheduler", f"a Dask scheduler address such as tcp://host:8786; got {scheduler!r}")
-        return ExecutorSpec("dask", 0, scheduler.strip())
+        return ExecutorSpec("dask", 0, scheduler_address(scheduler))
     jobs = 1 if jobs is None else parse("jobs", jobs)
     return ExecutorSpec("processes", jobs) if jobs > 1 else ExecutorSpec("serial", 1)
 
@@ -197,10 +237,13 @@ class ProcessExecutor(Executor):
             for fut in futures:
                 fut.cancel()
 
-    def close(self):
+    def close(self, wait: bool = True):
+        """Shut the pool down; ``wait=False`` (an interrupted run) cancels what is queued and ends the workers now."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=wait, cancel_futures=True)
+            if not wait:
+                terminate_children()
 
 
 class DaskExecutor(Executor):
@@ -272,15 +315,28 @@ def get_executor(spec) -> Executor:
     return ex
 
 
+def terminate_children() -> None:
+    """End every child process of this one (the workers of an interrupted run)."""
+    import multiprocessing as mp
+
+    for child in mp.active_children():
+        child.terminate()
+    for child in mp.active_children():
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+
+
 @atexit.register
-def _close_all():
+def _close_all(wait: bool = True):
     for ex in list(_executors.values()):
         try:
-            ex.close()
+            ex.close(wait) if isinstance(ex, ProcessExecutor) else ex.close()
         except Exception:  # pragma: no cover - best effort at interpreter exit
             pass
     _executors.clear()
 
 
-def close_executors() -> None:
-    _close_all()
+def close_executors(wait: bool = True) -> None:
+    """Close every executor this process made; ``wait=False`` after an interruption: end the workers now."""
+    _close_all(wait)

@@ -18,6 +18,15 @@ each kernel:
 - PCA: the top eigenpairs of S; PPCA as a masked predictor is the identity plus a rank-k matrix.
 
 E_gen = (1/d) Σ_k [QΣQ]_kk / q_k² = ‖Σ^{1/2} Q D^{-1}‖²_F / d; no explicit Â.
+
+Extreme λ. Both errors are invariant under Q → cQ (Â = I − QD^{-1} is). Outside λ/s̄ ∈ [EXTREME_LAM_LO,
+EXTREME_LAM_HI] (s̄ = tr S/d, the scale of S) the Cholesky route would over- or underflow (at λ = 1e300,
+[Q²]_kk ~ 1e-600 is 0 in double and E_train came out inf), so those λ take the eigendecomposition with Q
+scaled to P = cQ, c = λ + s_min (c = λ when S is singular): P's eigenvalues c/(s + λ) lie in (0, 1], and the
+exactly zero eigenvalues of a singular S (rank min(n, d); below the numerical-rank threshold d·eps·s_max)
+are set to 0, so that a ridge far below the rounding of S still sees S's null space. As λ → ∞, E_gen → tr Σ/d
+and E_train → tr S/d; as λ → 0 the ridgeless values. With S singular, λ < SINGULAR_LAM_MIN·s̄ is refused (InputError
+naming lam): E_train ~ λ² and its standard error would underflow.
 """
 
 from __future__ import annotations
@@ -44,6 +53,12 @@ LANCZOS_MIN_D = 256
 #: at most this many top directions (and d ≥ LANCZOS_MIN_D): Lanczos for them and a Cholesky inverse for
 #: SSR instead of the whole eigendecomposition (same numbers to rounding; 2× faster at d = 512, k = 1)
 PARTIAL_K_MAX = 8
+
+#: λ/s̄ outside [EXTREME_LAM_LO, EXTREME_LAM_HI] (s̄ = tr S/d) is computed on the scaled eigendecomposition route
+EXTREME_LAM_LO, EXTREME_LAM_HI = 1e-8, 1e8
+#: with S singular (n ≤ d), λ/s̄ below this is refused: E_train ~ λ² and the square of its spread (the standard error) would
+#: leave double precision's range
+SINGULAR_LAM_MIN = 1e-30
 
 SPIKE_OBSERVABLES = ("s_top", "s_overlap", "a_top", "a_overlap")
 SPIKE_CONTROLS = ("c_vsv", "c_vs2v")
@@ -158,6 +173,28 @@ def errors_from_eigh(model, d, s, V, lams) -> dict:
     return out
 
 
+def errors_from_eigh_scaled(model, d, s, V, lams) -> dict:
+    """E_train and E_gen at extreme λ from S = V diag(s) Vᵀ, with Q scaled to P = cQ (see the module's "Extreme λ")."""
+    s = np.array(s, dtype=float)
+    s_max = float(s[-1]) if s.size else 0.0
+    s[s <= d * np.finfo(float).eps * s_max] = 0.0  # S's exact zeros (rank min(n, d)), not their rounding
+    singular = not s[0] > 0
+    scale = float(np.mean(s))
+    if singular and min(lams) < SINGULAR_LAM_MIN * scale:
+        raise InputError("lam", f"must be >= {SINGULAR_LAM_MIN:g} x tr S/d (= {SINGULAR_LAM_MIN * scale:.3g}) in the Monte Carlo when S is "
+                                f"singular (n <= d): E_train ~ lam^2 and its spread leave double precision's range below it; got "
+                                f"{min(lams):g}")
+    eig = EigenSandwich(model, d, V)
+    out = {k: [] for k in OBSERVABLES}
+    for lam in lams:
+        c = lam if singular else lam + float(s[0])
+        r = c / (s + lam)  # eigenvalues of P = cQ, in (0, 1]
+        q = eig.diag(r)
+        out["e_train"].append(float(np.mean(eig.diag(s * r * r) / (q * q))))
+        out["e_gen"].append(float(np.mean(eig.psp(r) / (q * q))))
+    return out
+
+
 def psd_eigh(S: np.ndarray):
     """S = V diag(s) Vᵀ with s clipped at 0 (S is PSD; round-off can make a zero eigenvalue slightly negative)."""
     s, V = np.linalg.eigh(S)
@@ -173,6 +210,22 @@ def errors_from_gram(model: CovarianceModel, d: int, S: np.ndarray, lams, method
     if method not in METHODS:
         raise InputError("method", f"one of {', '.join(METHODS)}; got {method!r}")
     lams = [float(lam) for lam in lams]
+    if any(not (np.isfinite(lam) and lam >= 0) for lam in lams):
+        raise InputError("lam", f"must be finite and >= 0 in double precision for the Monte Carlo; got {lams}")
+    scale = float(np.trace(S)) / d
+    extreme = [lam for lam in lams if lam > 0 and not EXTREME_LAM_LO * scale <= lam <= EXTREME_LAM_HI * scale]
+    if extreme:
+        s, V = psd_eigh(S)
+        normal = [lam for lam in lams if lam not in extreme]
+        out = errors_from_eigh(model, d, s, V, normal) if normal else {k: [] for k in OBSERVABLES}
+        far = errors_from_eigh_scaled(model, d, s, V, extreme)
+        merged = {k: [] for k in OBSERVABLES}
+        it_n, it_f = {k: iter(out[k]) for k in OBSERVABLES}, {k: iter(far[k]) for k in OBSERVABLES}
+        for lam in lams:
+            src = it_f if lam in extreme else it_n
+            for k in OBSERVABLES:
+                merged[k].append(next(src[k]))
+        return merged
     if method == "cholesky" or (method == "auto" and len(lams) == 1):
         vals = [errors_cholesky(model, d, S, lam) for lam in lams]
         if all(v is not None for v in vals):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from derivations.framework import DerivationReport
-
 from rmtverify.core.provenance import run_record
 from rmtverify.core.storage import atomic_write_text
+from rmtverify.reports.html import write_derivations_page
 from rmtverify.reports.markdown import markdown_table, record_markdown, write_json
 
 
@@ -90,5 +90,7 @@ def write_report(reports: list[DerivationReport], out: Path, started: float) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "derivations.md", markdown(reports, started))
-    write_json(out / "derivations.json", {**as_json(reports), "run": run_record(started)})
+    data = {**as_json(reports), "run": run_record(started)}
+    write_json(out / "derivations.json", data)
+    write_derivations_page(data, out)
     return out / "derivations.md"

@@ -67,9 +67,36 @@ def record_markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_index(out: Path, entries: list[dict], started: float) -> Path:
-    """``reports/index.md``: one line per report, with its verdict."""
-    rows = [[f"[{e['name']}]({e['file']})", e.get("spec", ""), f"**{e['status']}**", e.get("summary", "")] for e in entries]
+def index_entries(out: Path) -> list[dict]:
+    """The index entries of every report in ``out`` (derivations first, then the claims in SPEC order, then
+    claim files), read back from their JSON files."""
+    import json
+
+    entries = []
+    for path in sorted(Path(out).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or "status" not in data:
+            continue
+        if path.stem == "derivations":
+            n_ok = sum(d.get("status") == "PASS" for d in data.get("derivations", []))
+            summary = f"{n_ok}/{len(data.get('derivations', []))} derivations pass"
+            entries.append({"name": "derivations", "file": "derivations.md", "spec": "§2–§4", "status": data["status"], "summary": summary})
+        elif "claim" in data:
+            entries.append({"name": data["claim"], "file": f"{data['claim']}.md", "spec": data.get("spec") or "file",
+                            "status": data["status"], "summary": data.get("summary", "")})
+    order = {"derivations": "0", **{f"C{i}": f"1{i}" for i in range(1, 10)}}
+    return sorted(entries, key=lambda e: (order.get(e["name"], order.get(e["spec"], "9")), e["name"]))
+
+
+def write_index(out: Path, entries: list[dict] | None, started: float) -> Path:
+    """``index.md`` of a report folder: one line per report, with its verdict (``entries=None``: every report the
+    folder holds, read back, so that the index is rewritten whenever one report is)."""
+    entries = index_entries(out) if entries is None else entries
+    rows = [[f"[{e['name']}]({e['file']})" if e.get("file") else e["name"], e.get("spec", ""), f"**{e['status']}**", e.get("summary", "")]
+            for e in entries]
     text = "\n".join(
         [
             "# rmtverify — validation reports",
@@ -87,4 +114,7 @@ def write_index(out: Path, entries: list[dict], started: float) -> Path:
     )
     path = Path(out) / "index.md"
     atomic_write_text(path, text)
+    from rmtverify.reports.html import write_index_page
+
+    write_index_page(entries, CONVENTIONS, run_record(started), out)
     return path

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rmtverify.reports.figures import save_figure
-from rmtverify.reports.markdown import markdown_table, record_markdown, write_json
 from rmtverify.core.storage import atomic_write_text
+from rmtverify.reports.figures import save_figure
+from rmtverify.reports.html import write_claim_page
+from rmtverify.reports.markdown import markdown_table, record_markdown, write_json
 
 
 def _r(x) -> str | None:
@@ -68,7 +69,8 @@ def _point_md(outcome, r) -> list:
         for i, d in enumerate(o.d):
             gap = o.mean[i] - o.theory_d[i]
             z = gap / o.se[i] if o.se[i] > 0 else float("nan")
-            rows.append([o.label, d, o.n[i], o.seeds, _fmt(o.mean[i]), _fmt(o.se[i], ".1e"), _fmt(o.theory_d[i]), f"{gap:+.2e}", f"{z:+.1f}"])
+            rows.append([o.label, d, o.n[i], o.seeds, _fmt(o.mean[i]), _fmt(o.se[i], ".1e"), _fmt(o.theory_d[i]), f"{gap:+.2e}",
+                         f"{z:+.1f}"])
     if rows:
         lines += [markdown_table(["observable", "d", "n", "K", "MC mean", "SE", "theory(d)", "gap", "z"], rows), ""]
     for o in r.observables.values():
@@ -78,10 +80,12 @@ def _point_md(outcome, r) -> list:
         v = o.verdict.numbers
         head = f"- **{o.label}: {o.status}**"
         if "gap_inf" in v:
-            head += f" (g∞ = {v['gap_inf']:.3e} ± {v['gap_inf_se']:.1e}; smallest detectable error {v['min_detectable_rel']:.3g} of {'the theory' if o.criteria.scale is None else 'the reference size'})"
+            size = "the theory" if o.criteria.scale is None else "the reference size"
+            head += f" (g∞ = {v['gap_inf']:.3e} ± {v['gap_inf_se']:.1e}; smallest detectable error {v['min_detectable_rel']:.3g} of {size})"
         lines.append(head + " — " + "; ".join(o.verdict.reasons))
     for t in r.subtests:
-        lines.append(f"- {'**' if t.counted else ''}{t.name}: {t.status}{'**' if t.counted else ' (shown, not counted)'} — " + "; ".join(t.reasons))
+        bold, note = ("**", "**") if t.counted else ("", " (shown, not counted)")
+        lines.append(f"- {bold}{t.name}: {t.status}{note} — " + "; ".join(t.reasons))
     lines.append("")
     for f in r.figures:
         lines += _figure_md(outcome, f)
@@ -178,9 +182,11 @@ def write_outcome(outcome, out: Path) -> Path:
     """Write the claim's report files into ``out``; returns the Markdown path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, fig in all_figures(outcome):
+    figures = all_figures(outcome)
+    for name, fig in figures:
         save_figure(fig, out / name)
     write_json(out / f"{outcome.name}.json", as_json(outcome))
+    write_claim_page(outcome, out, {id(fig): name for name, fig in figures})
     path = out / f"{outcome.name}.md"
     atomic_write_text(path, markdown(outcome))
     return path

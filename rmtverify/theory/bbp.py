@@ -19,6 +19,13 @@ equation h(w) = 0 above M's top edge.
 
 ``--perturb ε`` (``perturb=``) puts a deliberate error into the outlier
 equation, θ → (1+ε)θ, for the verifier's self-test.
+
+Extremes. At α far from 1 the critical m̃_c sits within ~√γ (or 1/√γ) of an end of its interval, and for Â
+at large λ the eigenvalue map φ(s) = 1 − λ/(κc₀(s + λ)) and the e1 outlier equation cancel to O(s/λ): the
+working precision is raised a priori by 2(|log10 α| + log10⁺ λ) digits when that exceeds the guard
+(``extra_digits``), the scans for m̃_c run down to the working precision, and the digits φ loses at the
+solution are measured from its terms (``bind_terms``): a computation that lost more than the guard absorbs
+is redone at a precision raised by what it lost, so a location is never rounded to 0.
 """
 
 from __future__ import annotations
@@ -31,11 +38,11 @@ from functools import lru_cache
 import mpmath
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.core.params import INF, choice, parse
-from rmtverify.core.precision import decimal, deliver, mpf
+from rmtverify.core.params import INF, choice, long_integer_strings, parse
+from rmtverify.core.precision import GUARD_DIGITS, announce, context, decimal, deliver, mpf
 from rmtverify.models import make_model
 from rmtverify.symbolic.certify import ArbContext, flint_precision, interval_newton, to_arb
-from rmtverify.symbolic.formulas import Formulas
+from rmtverify.symbolic.formulas import Formulas, lost_digits
 from rmtverify.theory.kappa import solve_kappa
 
 BASES = ("isotropic", "ar1")
@@ -158,16 +165,18 @@ def _newton_bracket(f, fp, lo, hi, ctx, what):
 
 
 def _critical_mt(law: _Law, ctx):
-    """m̃_c: the zero of z' in (−1/t_max, 0) (the top edge of the bulk)."""
+    """m̃_c: the zero of z' in (−1/t_max, 0) (the top edge of the bulk). The geometric scans reach 2^-prec of each end
+    (m̃_c is within ~√γ of −1/t_max as α → ∞, and ~1/√γ of 0 as α → 0)."""
     left = -1 / law.t_max
     lo = None
-    for j in range(1, 200):
+    scan = max(200, ctx.prec + 8)
+    for j in range(1, scan):
         m = left * (1 - ctx.mpf(2) ** -j)
         if law.zp(m) < 0:
             lo = m
             break
     hi = None
-    for j in range(1, 200):
+    for j in range(1, scan):
         m = left * ctx.mpf(2) ** -j
         if law.zp(m) > 0:
             hi = m
@@ -233,15 +242,63 @@ class Threshold:
         return out
 
 
+#: the a priori extra digits (below this, none: the guard digits absorb what is lost) and the most ever added
+A_PRIORI_DIGITS = GUARD_DIGITS
+MAX_EXTRA_DIGITS = 4000
+
+
+def extra_digits(prob: Problem) -> int:
+    """Digits to add to the working precision at extreme α or λ: 2(|log10 α| + log10⁺ λ) + 10 when that exceeds the guard
+    (tr Σ/d = 1 on both bases, so λ is measured in units of Σ), else 0."""
+    c = context(20)
+    digits = 2 * abs(float(c.log10(mpf(c, prob.alpha))))
+    if prob.matrix == "ssr" and prob.lam is not None and prob.lam > 1:
+        digits += 2 * float(c.log10(mpf(c, prob.lam)))
+    return 0 if digits <= A_PRIORI_DIGITS else min(int(digits) + 10, MAX_EXTRA_DIGITS)
+
+
+def _raised(prob: Problem, fn, lossy=()):
+    """``compute(ctx)`` for ``deliver``: ``fn`` evaluated at the working precision raised by ``extra_digits(prob)`` and by
+    the digits the results named in ``lossy`` (pairs of a value key and its ``bind_terms`` parts key) lose to cancellation,
+    the values rounded back into ctx."""
+
+    def compute(ctx):
+        extra = extra_digits(prob)
+        for _ in range(6):
+            wctx = ctx if extra == 0 else context(ctx.dps + extra)
+            vals = fn(wctx)
+            lost = max((lost_digits(wctx, vals[parts]) for _, parts in lossy if vals.get(parts) is not None), default=0.0)
+            if lost <= extra + GUARD_DIGITS // 2:
+                out = {k: v for k, v in vals.items() if k not in {parts for _, parts in lossy}}
+                return out if wctx is ctx else {k: _lower(ctx, wctx, v) for k, v in out.items()}
+            extra = int(min(lost, wctx.dps)) + 10 + max(extra, GUARD_DIGITS)
+            if extra > MAX_EXTRA_DIGITS:
+                break
+        raise SolverError("the digits of a BBP quantity", f"working precisions raised up to {ctx.dps + extra} digits by what "
+                                                          "the eigenvalue map 1 − λ/(κc₀(s + λ)) lost to cancellation")
+
+    return compute
+
+
+def _lower(ctx, wctx, v):
+    """A value of the raised context ``wctx`` in ``ctx`` (numbers rounded once; None, flags and texts as they are)."""
+    if isinstance(v, wctx.mpf):
+        return ctx.mpf(v)
+    if isinstance(v, wctx.mpc):
+        return ctx.mpc(v)
+    return v
+
+
 def threshold(alpha, base="isotropic", spike="flat", lam=None, matrix="sample", rho=None, dps: int = 30, certify: bool = False,
               perturb=0) -> Threshold:
     """θ_c for S or Â at d = ∞, with every digit delivered; ``certify`` adds a ball-arithmetic enclosure."""
     prob = problem(base, spike, alpha, lam, matrix, rho, perturb)
     dps = parse("dps", dps)
 
-    ctx, vals = deliver(lambda c: _threshold_values(prob, c), dps, "the BBP threshold")
+    ctx, vals = deliver(_raised(prob, lambda c: _threshold_values(prob, c)), dps, "the BBP threshold")
     th = Threshold(prob, vals["theta_c"], dps, ctx, reason=vals["reason"])
     if certify and th.theta_c is not None:
+        announce(dps, "the certified BBP threshold")
         th.lo, th.hi = _certify(prob, dps)
         th.certified = True
     return th
@@ -255,7 +312,11 @@ def _threshold_values(prob, ctx):
 
 def _certify(prob: Problem, dps: int) -> tuple[str, str]:
     """An interval [lo, hi] proven to contain θ_c, of width ≤ 10^-(dps−5) max(1, θ_c), as outward-rounded decimals."""
-    bits = int((dps + 25) * 3.33) + 32
+    bits = base_bits = int((dps + 25) * 3.33) + 32
+    if extra_digits(prob):
+        # at extreme α (λ) z' is a difference of terms ~γ (~λ): the balls lose what the floating point loses; the enclosure's
+        # width is still judged against 10^-(dps − 5) below
+        bits += int(extra_digits(prob) * 3.33) + 64
     ctx = mpmath.MPContext()
     ctx.prec = bits + 40
     res = _theta_c(prob, ctx)
@@ -271,7 +332,7 @@ def _certify(prob: Problem, dps: int) -> tuple[str, str]:
             ball = law.F("bbp.e1_theta_c")(a, l, kappa) / (1 + eps)
         else:
             m_c = to_arb(res["m_c"])
-            target = _pow2(-(bits - 24)) * abs(m_c)
+            target = _pow2(-(base_bits - 24)) * abs(m_c)
             X = interval_newton(law.zp, law.zpp, m_c, abs(m_c) * _pow2(-(ctx.prec - 60)), target)
             ball = law.F("bbp.theta_c")(X, law.qv(X)) / (1 + eps)
         lo, hi = _arb_to_decimal(ball.lower(), dps + 6, "down"), _arb_to_decimal(ball.upper(), dps + 6, "up")
@@ -299,7 +360,7 @@ def _arb_to_decimal(x, digits: int, direction: str) -> str:
     """An exact arb midpoint (here an endpoint) as a decimal string rounded outward."""
     man, exp = x.mid().man_exp()
     man, exp = int(man), int(exp)
-    with _decimal.localcontext() as dc:
+    with _decimal.localcontext() as dc, long_integer_strings(abs(man).bit_length() // 3 + 100):
         dc.prec = max(digits + 10, len(str(abs(man))) + abs(exp) + 10)
         exact = _decimal.Decimal(man) * (_decimal.Decimal(2) ** exp)
         if exact == 0:
@@ -358,14 +419,17 @@ def _outlier_values(prob: Problem, theta: Fraction, ctx, shared: dict | None = N
         ov = law.F("bbp.overlap")(m, loc, th_eff, law.qv(m), law.qv_p(m), law.zp(m))
     else:
         loc, ov = edge, ctx.mpf(0)
+    out = {}
     if prob.matrix == "ssr":
         if "scale" not in shared:
             shared["scale"] = _ssr_scale(prob, ctx)
         kappa, c0 = shared["scale"]
         phi = law.F("bbp.ssr_map")
         l = mpf(ctx, prob.lam)
+        terms = law.F.terms("bbp.ssr_map")
+        out = {"location:terms": terms(loc, l, kappa, c0), "bulk_edge:terms": terms(edge, l, kappa, c0)}
         loc, edge = phi(loc, l, kappa, c0), phi(edge, l, kappa, c0)
-    return {"location": loc, "overlap": ov, "bulk_edge": edge, "separated": bool(separated), "theta_c": tc["theta_c"]}
+    return {"location": loc, "overlap": ov, "bulk_edge": edge, "separated": bool(separated), "theta_c": tc["theta_c"], **out}
 
 
 def _e1_outlier(prob, law, ctx, th, eps, tc) -> dict:
@@ -416,15 +480,18 @@ def _outliers(prob: Problem, thetas: list, dps, what: str) -> list:
     dps = parse("dps", dps)
     names = ("location", "overlap", "bulk_edge", "separated", "theta_c")
 
+    lossy = [(f"{i}:{k}", f"{i}:{k}:terms") for i in range(len(thetas)) for k in ("location", "bulk_edge")]
+
     def compute(ctx):
         shared: dict = {}
         out = {}
         for i, theta in enumerate(thetas):
             v = _outlier_values(prob, theta, ctx, shared)
             out.update({f"{i}:{k}": v[k] for k in names})
+            out.update({f"{i}:{k}": v[k] for k in ("location:terms", "bulk_edge:terms") if k in v})
         return out
 
-    ctx, vals = deliver(compute, dps, what)
+    ctx, vals = deliver(_raised(prob, compute, lossy), dps, what)
     return [Outlier(prob, t, *(vals[f"{i}:{k}"] for k in names[:4]), dps, ctx, vals[f"{i}:theta_c"]) for i, t in enumerate(thetas)]
 
 

@@ -3,14 +3,18 @@
 κ − λ = (κ/n) tr Σ(Σ + κI)^{-1}, written as the increasing function
 G(κ) = 1 − (1/α)(1 − κτ) − λ/κ with τ = (1/d) tr R supplied by the model's
 resolvent, has one root on the bracket [λ, λ + (tr Σ/d)/α]; it is found by
-Newton's method safeguarded by bisection.
+Newton's method safeguarded by bisection (at the bracket's geometric mean when it spans more than
+six decades, as it does for λ → 0).
 """
 
 from __future__ import annotations
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.core.precision import mpf
+from rmtverify.core.precision import fmt, mpf
 from rmtverify.symbolic.formulas import Formulas
+
+#: a bracket [lo, hi] with hi > WIDE_BRACKET * lo is bisected at its geometric mean
+WIDE_BRACKET = 10**6
 
 
 def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None, start=None):
@@ -31,7 +35,13 @@ def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None, st
     lo = l
     hi = l + resolvent.mean_sigma / a
     warm = start is not None and lo < ctx.mpf(start) < hi
-    x = ctx.mpf(start) if warm else (lo + hi) / 2
+
+    def middle(lo, hi):
+        # a bracket spanning many decades (λ → 0: κ ~ λ sits at its bottom) is halved in log scale, so bisection
+        # needs ~log2(decades) steps, not ~3.3 per decade
+        return ctx.sqrt(lo * hi) if lo > 0 and hi > WIDE_BRACKET * lo else (lo + hi) / 2
+
+    x = ctx.mpf(start) if warm else middle(lo, hi)
     tol = ctx.mpf(2) ** (-(ctx.prec - 6))
     max_iter = 100 + 2 * ctx.prec
     g = None
@@ -53,7 +63,7 @@ def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None, st
         # from a warm start the converged Newton step may land on the bracket's end it just moved:
         # accept it (the closed bracket), instead of bisecting away from the root
         if not (lo <= x_new <= hi if warm else lo < x_new < hi):
-            x_new = (lo + hi) / 2  # Newton left the bracket: bisect instead
+            x_new = middle(lo, hi)  # Newton left the bracket: bisect instead
         step = abs(x_new - x)
         x = x_new
         if step <= tol * abs(x) or hi - lo <= tol * abs(x):
@@ -61,6 +71,6 @@ def solve_kappa(resolvent, alpha, lam, ctx, formulas: Formulas | None = None, st
     raise SolverError(
         "kappa fixed point",
         f"Newton's method safeguarded by bisection on G(kappa) = 1 - (1/alpha)(1 - kappa tau) - lam/kappa, "
-        f"{max_iter} iterations at {ctx.prec} bits; last kappa = {ctx.nstr(x, 20)}, "
-        f"G = {ctx.nstr(g, 5) if g is not None else 'n/a'}, bracket [{ctx.nstr(lo, 20)}, {ctx.nstr(hi, 20)}]",
+        f"{max_iter} iterations at {ctx.prec} bits; last kappa = {fmt(ctx, x, 20)}, "
+        f"G = {fmt(ctx, g, 5)}, bracket [{fmt(ctx, lo, 20)}, {fmt(ctx, hi, 20)}]",
     )

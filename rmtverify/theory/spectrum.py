@@ -26,6 +26,7 @@ space of S meets that block in dimension (p − α)⁺, so an atom of mass
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,18 +34,27 @@ import mpmath
 import numpy as np
 
 from rmtverify.core.exceptions import InputError, SolverError
-from rmtverify.core.params import INF, parse
+from rmtverify.core.params import INF, MAX_D_DENSE, MAX_D_SPECTRUM, check_dimension, parse
 from rmtverify.core.precision import context, decimal, mpf
 from rmtverify.models.base import CovarianceModel, Types
 from rmtverify.symbolic.formulas import Formulas, numpy_function
 from rmtverify.theory.kappa import solve_kappa
 
 METHODS = ("auto", "dense")
+#: a range of Â's spectrum wider than this (in x) is scanned on a geometric grid in w = 1/(1 − x)
+WIDE_RANGE = 100.0
+#: where the law is computed: α and λ/(tr Σ/d) in these closed ranges. Outside, the support shrinks (α → 0: a continuous
+#: part of mass α; λ → ∞: width O(1/λ) around 0; λ → 0 with α < 1: width O(λ) below 1) beyond what the double-precision
+#: support scan resolves, and a scan that misses it would report a wrong (empty) support: refused instead
+SPECTRUM_ALPHA = (Fraction(1, 100), Fraction(1000))
+SPECTRUM_LAM = (Fraction(1, 1000), Fraction(1000))  # λ/(tr Σ/d), and α·λ/(tr Σ/d) ≥ the lower end too
 #: continuation stages from Im w = Y0 down to the target
 PATH_STAGES = 40
 #: an edge's bracket is cut into EDGE_POINTS pieces, EDGE_ROUNDS times (32^3 = 2^15): enough to start
 #: the edge's 2-d Newton iteration, which is regular at a square-root edge, well inside its basin
 EDGE_POINTS, EDGE_ROUNDS = 32, 3
+#: the dense route (double precision): a coarser support scan, refined by more subdivision rounds (32^-5 of a scan step)
+DENSE_GRID, DENSE_EDGE_ROUNDS = 400, 5
 
 
 # --------------------------------------------------------------- population types (models.base.Types)
@@ -122,6 +132,10 @@ class _ConstantBackend:
         return self._es(b, kp, tau), self._es2(b, kp, tau, tau_p), self.gw * self._et(b, tau)
 
 
+#: memory for one block of the dense backend's batched inverses
+DENSE_BLOCK_BYTES = 2**27
+
+
 class _DenseBackend:
     """Finite d, general Σ: normalised traces over d × d complex inverses (numpy, per point).
 
@@ -141,16 +155,22 @@ class _DenseBackend:
         self._g = numpy_function("spectrum.g_M_trace")
 
     def evaluate(self, w, delta):
-        es = np.empty(len(w), complex)
-        es2 = np.empty(len(w), complex)
-        g = np.empty(len(w), complex)
-        for i, (wi, di) in enumerate(zip(w, delta)):
-            c = self._coef(wi, self.lam, self.kappa)
-            T = np.linalg.inv(self._B(np.diag(self._diag(c, self.minv, self.lam)), self.S, di))
-            ST = self.S @ T
-            es[i] = np.trace(ST) / self.d
-            es2[i] = np.sum(ST * ST.T) / self.d
-            g[i] = self._g(np.sum(np.diag(T) * self.minv), self.lam, self.kappa, self.d)
+        # all points at once: one batched LAPACK inverse of a (k, d, d) stack, in blocks that bound the memory
+        w, delta = np.asarray(w, complex), np.asarray(delta, complex)
+        es, es2, g = (np.empty(w.size, complex) for _ in range(3))
+        block = max(1, DENSE_BLOCK_BYTES // (16 * self.d * self.d * 3))
+        for lo in range(0, w.size, block):
+            sl = slice(lo, lo + block)
+            c = self._coef(w[sl], self.lam, self.kappa)
+            diag = self._diag(c[:, None], self.minv[None, :], self.lam)
+            stack = np.zeros((diag.shape[0], self.d, self.d), complex)
+            idx = np.arange(self.d)
+            stack[:, idx, idx] = diag
+            T = np.linalg.inv(self._B(stack, self.S[None, :, :], delta[sl][:, None, None]))
+            ST = self.S[None, :, :] @ T
+            es[sl] = np.trace(ST, axis1=1, axis2=2) / self.d
+            es2[sl] = np.einsum("kij,kji->k", ST, ST) / self.d
+            g[sl] = self._g(np.diagonal(T, axis1=1, axis2=2) @ self.minv, self.lam, self.kappa, self.d)
         return es, es2, g
 
 
@@ -171,6 +191,7 @@ class SpectralLaw:
         self.ctx = ctx
         self._memo = {}
         self.perturb = Fraction(perturb)
+        self.edge_error = 0.0  # the dense route's edges: half the width of their final bracket
         res = model.resolvent(d, ctx)
         self.kappa = solve_kappa(res, alpha, lam, ctx)
         self._a = mpf(ctx, alpha)
@@ -248,7 +269,9 @@ class SpectralLaw:
         """
         ctx = self.ctx
         if self._mp is None:
-            raise InputError("dps", "the dense finite-d spectral equation is solved in double precision only (use dps=None)")
+            raise InputError("dps", "the dense finite-d spectral equation (a Σ neither diagonal nor of constant diag R, at "
+                                    "finite d) is solved in double "
+                                    "precision only (--double on the command line, dps=None in Python)")
         y_target = ctx.im(w)
         y0 = max(ctx.mpf(10), 10 * abs(w))
         y_min = max(y_target, ctx.mpf(10) ** (-(ctx.dps * 3 // 5)))
@@ -292,7 +315,10 @@ class SpectralLaw:
         return F("spectrum.g_A")(z, w, gm)
 
     def density(self, x):
-        """The density of Â's continuous part at real x."""
+        """The density of Â's continuous part at real x (0 on [1, ∞): Â's spectrum lies below 1, derivation spectrum
+        step below-one; x = 1 is the pole of w = 1/(1 − x))."""
+        if self.ctx.mpf(x) >= 1:
+            return self.ctx.mpf(0)
         val = self.ctx.im(self.g(self.ctx.mpf(x))) / self.ctx.pi
         noise = self.ctx.mpf(10) ** (-(self.ctx.dps - 8))
         return val if val > noise else self.ctx.mpf(0)
@@ -317,15 +343,26 @@ class SpectralLaw:
         return self._F(self._np, wr + 0j, delta)[2]
 
     def density_grid(self, x: np.ndarray) -> np.ndarray:
+        return self.density_grid_with_error(x)[0]
+
+    def density_grid_with_error(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The density on a grid (double precision) and a first-order bound on its error: δ is known to |F|/|F'| plus
+        the rounding of one evaluation, and the density is re-evaluated at δ moved by that much."""
         x = np.asarray(x, float)
         w = numpy_function("spectrum.w_of_z")(x.astype(complex))
         wr = w.real
         delta = self._delta_np(x)
-        _, _, gm = self._F(self._np, wr + 0j, delta)
-        gA = numpy_function("spectrum.g_A_w")(w, gm)  # g_Â = w(1 + w g_M), w = 1/(1 − x)
-        dens = gA.imag / np.pi
-        dens[dens < 1e-12] = 0.0
-        return dens
+        F, dF, gm = self._F(self._np, wr + 0j, delta)
+        g_A = numpy_function("spectrum.g_A_w")
+        dens = g_A(w, gm).imag / np.pi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (np.abs(F) + 1e-14 * (1 + np.abs(delta))) / np.abs(dF)
+        step = np.where(np.isfinite(step), step, 0.0)
+        moved = g_A(w, self._F(self._np, wr + 0j, delta + step)[2]).imag / np.pi
+        err = np.abs(moved - dens) + 1e-14 * np.abs(dens)
+        zero = dens < 1e-12
+        dens[zero], err[zero] = 0.0, np.maximum(err[zero], 1e-12)
+        return dens, err
 
     def _newton_np(self, w, delta):
         # only the points not yet converged are iterated: near an edge Newton is slow, and the cost of
@@ -389,9 +426,18 @@ class SpectralLaw:
         return self._memo[key]
 
     def _support(self, grid):
+        if self._mp is None:
+            grid = min(grid, DENSE_GRID)  # each point is a d x d inverse per Newton step: a coarser scan, then subdivision
         lo, hi = (float(v) for v in self.range())
-        pad = 1e-3 * (hi - lo)
-        x = np.linspace(lo - pad, hi + pad, grid)
+        if hi - lo <= WIDE_RANGE:
+            pad = 1e-3 * (hi - lo)
+            x = np.linspace(lo - pad, hi + pad, grid)
+        else:
+            # a range spanning decades in w = 1/(1 − x) (small λ: the lower bound 1 − 1/(κm) runs off to −∞): a geometric
+            # grid in w resolves the support wherever it sits
+            wz = numpy_function("spectrum.w_of_z")
+            w_lo, w_hi = (float(np.real(wz(complex(v)))) for v in (lo, hi))
+            x = 1 - 1 / np.geomspace(w_lo / 1.01, w_hi * 1.01, grid)
         dens = self.density_grid(x)
         inside = dens > 0
         intervals = []
@@ -406,11 +452,26 @@ class SpectralLaw:
             else:
                 k += 1
         edges = []
+        hard = self._hard_edge()
         for out_lo, in_lo, in_hi, out_hi in intervals:
-            a = self._edge(out_lo, in_lo)
+            a = hard if hard is not None and not edges and out_lo <= float(hard) <= in_lo else self._edge(out_lo, in_lo)
             b = self._edge(out_hi, in_hi)
             edges.append((a, b))
+        mass = self._continuous_mass()
+        if not edges and mass > 0:
+            raise SolverError("support of Â's spectral law", f"a scan of {grid} points on [{lo:.6g}, {hi:.6g}] found no point of "
+                                                             f"positive density, though the continuous part has mass {float(mass):.6g}")
         return edges
+
+    def _hard_edge(self):
+        """At α = 1 with a constant diagonal, the lower edge is the image φ(0) = 1 − 1/(κc₀) of S's hard edge s = 0
+        (derivation spectrum, step hard-edge-alpha-one), not a double root of the fixed point; None otherwise."""
+        if self.alpha != 1 or not self.constant_diagonal or self.c0 is None:
+            return None
+        return Formulas(self.ctx)("spectrum.atom_location")(self.kappa, self.c0)
+
+    def _continuous_mass(self):
+        return 1 - sum((a.mass for a in self.atoms()), self.ctx.mpf(0))
 
     def _edge(self, x_out, x_in):
         """The support edge between a grid point outside (x_out) and one inside (x_in).
@@ -422,7 +483,7 @@ class SpectralLaw:
         ctx = self.ctx
         F = Formulas(ctx)
         if self._mp is None:
-            return ctx.mpf((x_out + x_in) / 2)  # dense finite d (double precision): grid resolution only
+            return self._edge_dense(float(x_out), float(x_in))
         wz = F("spectrum.w_of_z")
         # subdivision in double precision (classification only: does δ have an imaginary part?)
         out, inn = float(x_out), float(x_in)
@@ -466,6 +527,18 @@ class SpectralLaw:
             raise SolverError("support edge", f"Newton converged to x = {ctx.nstr(x_e, 12)}, "
                                               f"away from the bisected bracket [{ctx.nstr(out, 12)}, {ctx.nstr(inn, 12)}]")
         return x_e
+
+    def _edge_dense(self, out: float, inn: float):
+        """The dense route's edge (double precision): DENSE_EDGE_ROUNDS subdivisions on "δ has an imaginary part",
+        then the bracket's midpoint; its half-width, the edge's error bound, is kept in ``edge_error``."""
+        t = np.arange(1, EDGE_POINTS) / EDGE_POINTS
+        for _ in range(DENSE_EDGE_ROUNDS):
+            pts = out + t * (inn - out)
+            inside = self._delta_np(pts).imag > 1e-9
+            j = int(np.argmax(inside)) if inside.any() else len(pts)
+            out, inn = (pts[j - 1] if j > 0 else out), (pts[j] if j < len(pts) else inn)
+        self.edge_error = max(self.edge_error, abs(inn - out) / 2)
+        return self.ctx.mpf((out + inn) / 2)
 
     def interior_point(self, u):
         """A point at fraction u of the first support interval (for checks)."""
@@ -602,10 +675,30 @@ def w1_between(a: LawTables, b: LawTables) -> float:
 def parse_x(x):
     from rmtverify.core.params import exact
 
-    v = exact(x)
+    v = exact(x, "x")
     if v is None or v in (INF, -INF):
         raise InputError("x", f"must be real numbers; got {x!r}")
     return v
+
+
+def check_range(model: CovarianceModel, alpha, lam, d, method: str = "auto") -> None:
+    """Refuse (InputError naming the parameter and its range) a point outside the declared ranges of the spectral law
+    (SPECTRUM_ALPHA, SPECTRUM_LAM relative to tr Σ/d) or a finite d beyond MAX_D_SPECTRUM (MAX_D_DENSE for the dense route)."""
+    a_lo, a_hi = SPECTRUM_ALPHA
+    if not a_lo <= alpha <= a_hi:
+        raise InputError("alpha", f"must be in [{a_lo}, {a_hi}] for the spectral law of Â; got {alpha} (outside, the support "
+                                  "shrinks below what the double-precision support scan resolves)")
+    scale = Fraction(repr(float(model.resolvent(d, mpmath.fp).mean_sigma)))
+    l_lo, l_hi = SPECTRUM_LAM
+    lo = max(l_lo, l_lo / alpha) * scale
+    if not lo <= lam <= l_hi * scale:
+        raise InputError("lam", f"must be in [{float(lo):.6g}, {float(l_hi * scale):.6g}] for the spectral law of Â at alpha = {alpha} "
+                                f"(lam/(tr Σ/d) in [{l_lo}, {l_hi}] and alpha·lam/(tr Σ/d) >= {l_lo}; outside, the support shrinks "
+                                f"to a width O(lam) or O(1/lam) that the double-precision support scan does not resolve); got {lam}")
+    if d != INF:
+        check_dimension(d, MAX_D_SPECTRUM, "the finite-d spectral law")
+        if method == "dense" or (model.spectral_types(d, mpmath.fp, 1.0) is None and not model.constant_diagonal(d)):
+            check_dimension(d, MAX_D_DENSE, "the dense finite-d spectral equation (a d x d complex inverse per point)")
 
 
 def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 30, perturb=0, pushforward: bool = False,
@@ -619,6 +712,7 @@ def spectral_law(model: CovarianceModel, alpha, lam, d=None, dps: int | None = 3
     if lam == 0:
         raise InputError("lam", "must be > 0 for the spectrum of the SSR matrix; got 0")
     d = model.check_d(d)
+    check_range(model, alpha, lam, d, method)
     ctx = mpmath.fp if dps is None else context(parse("dps", dps) + 12)
     if dps is None:
         ctx = context(20)  # the double path still solves κ and the edges at 20 digits
@@ -633,7 +727,11 @@ def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int =
     if lam == 0:
         raise InputError("lam", "must be > 0 for the spectrum of the SSR matrix; got 0")
     d = model.check_d(d)
+    check_range(model, alpha, lam, d)
+    labels = [x.strip() if isinstance(x, str) else str(x) for x in xs]  # the points as given (the JSON keys)
     xs = [parse_x(x) for x in xs]
+    if dps is None:
+        return _density_report_double(model, alpha, lam, d, labels, xs)
     dps = parse("dps", dps)
 
     def compute(ctx):
@@ -650,7 +748,7 @@ def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int =
 
     ctx, v = deliver(compute, dps, "the spectral density")
     digits = dps
-    dens = {str(x): decimal(ctx, v[f"x{i}"], digits) for i, x in enumerate(xs)}
+    dens = {label: decimal(ctx, v[f"x{i}"], digits) for i, label in enumerate(labels)}
     edges = [[decimal(ctx, v[f"lo{j}"], digits), decimal(ctx, v[f"hi{j}"], digits)] for j in range(v["n_intervals"])]
     masses = [decimal(ctx, v[f"atom_mass{j}"], digits) for j in range(v["n_atoms"])]
     locs = [decimal(ctx, v[f"atom_loc{j}"], digits) for j in range(v["n_atoms"])]
@@ -663,6 +761,47 @@ def density_report(model: CovarianceModel, alpha, lam, d=None, xs=(), dps: int =
         "kappa": decimal(ctx, v["kappa"], digits),
         "density": dens,
         "edges": edges,
+        "atom_mass": masses[0] if len(masses) == 1 else masses if masses else "0",
+        "atom_location": locs[0] if len(locs) == 1 else locs if locs else None,
+    }
+
+
+def _with_error(value: float, error: float) -> str:
+    """A double-precision value with only the significant digits its error bound leaves (at most 12)."""
+    if value == 0:
+        return "0"
+    # the last printed digit is right when the error is below half a unit in its place
+    digits = int(min(12, max(1, math.floor(math.log10(abs(value) / (2 * error)))) if error > 0 else 12))
+    return mpmath.nstr(mpmath.mpf(value), digits, min_fixed=-math.inf, max_fixed=math.inf)
+
+
+def _density_report_double(model: CovarianceModel, alpha, lam, d, labels, xs) -> dict:
+    """density_report in double precision (the dense finite-d route has no other): each value printed with the digits
+    its error bound leaves, and the bound itself."""
+    law = spectral_law(model, alpha, lam, d=d, dps=None)
+    pts = np.array([float(x) for x in xs], float)
+    below = pts < 1  # Â's spectrum lies below 1 (derivation spectrum, step below-one); x = 1 is the pole of w = 1/(1 − x)
+    dens, err = np.zeros(len(pts)), np.zeros(len(pts))
+    if below.any():
+        dens[below], err[below] = law.density_grid_with_error(pts[below])
+    edges = [(float(a), float(b)) for a, b in law.support()]
+    edge_err = max(law.edge_error, 1e-15 * max((abs(v) for e in edges for v in e), default=1.0))
+    atoms = law.atoms()
+    ctx = law.ctx
+    masses = [decimal(ctx, a.mass, 15) for a in atoms]
+    locs = [decimal(ctx, a.location, 15) for a in atoms]
+    return {
+        "model": model.describe(),
+        "d": "inf" if d == INF else d,
+        "alpha": str(alpha),
+        "lam": str(lam),
+        "dps": None,
+        "precision": "double (each value with the digits its error bound leaves)",
+        "kappa": decimal(ctx, law.kappa, 15),
+        "density": {label: _with_error(float(v), float(e)) for label, v, e in zip(labels, dens, err)},
+        "density_error": {label: f"{float(e):.1e}" for label, e in zip(labels, err)},
+        "edges": [[_with_error(a, edge_err), _with_error(b, edge_err)] for a, b in edges],
+        "edge_error": f"{edge_err:.1e}",
         "atom_mass": masses[0] if len(masses) == 1 else masses if masses else "0",
         "atom_location": locs[0] if len(locs) == 1 else locs if locs else None,
     }
