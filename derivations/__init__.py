@@ -22,6 +22,8 @@ NAMES = (
     "bbp",
     "pca",
     "spectrum",
+    "masking",
+    "elliptical",
 )
 
 

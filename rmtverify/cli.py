@@ -18,7 +18,8 @@
 Exit codes: 0 success or PASS; 1 FAIL (or INCONCLUSIVE); 2 bad usage or bad
 input (one message naming the parameter and its allowed range, no
 traceback); 3 a computation that did not converge (the message says what it
-tried); 130 interrupted.
+tried); 70 an internal error (one line; RMTVERIFY_DEBUG=1 shows the traceback);
+130 interrupted (Ctrl-C or SIGTERM: workers stopped, finished samples kept).
 """
 
 from __future__ import annotations
@@ -28,24 +29,49 @@ import json
 import re
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
-from rmtverify.core.exceptions import ClaimFileError, InputError, SolverError
-from rmtverify.core.params import PARAMETERS, parse
+from rmtverify.core.exceptions import ClaimFileError, InputError, SolverError, one_line_warnings
+from rmtverify.core.params import INF, PARAMETERS, parse
+from rmtverify.core.provenance import own_version
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT, EXIT_INTERNAL = 0, 1, 2, 3, 130, 70
 MODEL_NAMES = ("isotropic", "spiked", "ar1", "mixture", "custom")
 
 
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # values such as -1e-3, -inf and nan are numbers to us, not option flags
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+        # values such as -1e-3, -inf, nan and lists of numbers (-0.5,0.3) are values to us, not option flags
+        number = r"[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(/\d+)?|inf|infinity|nan)"
+        self._negative_number_matcher = re.compile(rf"^-{number[5:]}(,{number})*$", re.I)
 
     def error(self, message):  # argparse's own usage errors: exit 2 with one line, as documented
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
+
+
+def _checked(name: str):
+    """An argparse type that validates a value by its parameter declaration at parse time."""
+
+    def check(value):
+        try:
+            parse(name, value)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    return check
+
+
+def _scheduler(value):
+    from rmtverify.montecarlo.executor import scheduler_address
+
+    try:
+        return scheduler_address(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _help(name: str) -> str:
@@ -60,22 +86,32 @@ def _model_options(p):
     g.add_argument("--spike", help="spiked: spike direction, flat | random | e1 (default flat)")
     g.add_argument("--rank", help="spiked: " + _help("rank") + " (default 1)")
     g.add_argument("--spike-seed", dest="spike_seed", help="spiked, random directions: " + _help("spike_seed"))
-    g.add_argument("--rho", help="ar1: " + _help("rho"))
+    g.add_argument("--base", help="spiked: the base covariance, isotropic | ar1 (default isotropic; ar1 needs --rho)")
+    g.add_argument("--rho", help="ar1, or spiked on the ar1 base: " + _help("rho"))
     g.add_argument("--boundary", help="ar1: toeplitz | circulant (default toeplitz)")
     g.add_argument("--atoms", help="mixture: comma-separated eigenvalues of Σ (> 0)")
     g.add_argument("--weights", help="mixture: their shares, comma-separated, summing to 1 (default equal)")
     g.add_argument("--sigma", help="custom: a .npy file holding a symmetric positive-definite Σ")
 
 
+def _law_options(p):
+    g = p.add_argument_group("data law (SPEC §7)")
+    g.add_argument("--law", default="gaussian",
+                   help="rows x = Σ^{1/2} z with i.i.d. z of law gaussian | rademacher | uniform | student (t, unit variance), or "
+                        "elliptical-t (x = √τ Σ^{1/2} z, τ = (ν−2)/χ²_ν); default gaussian")
+    g.add_argument("--nu", default=None, help="degrees of freedom ν > 2 of student and elliptical-t")
+
+
 def _build_model(args):
     from rmtverify.models import make_model
 
-    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "rho", "boundary", "atoms", "weights", "sigma")}
+    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "base", "rho", "boundary", "atoms", "weights", "sigma")}
     return make_model(args.model, **opts)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rmtverify", description="Symbolic-numeric verifier for the random-matrix theory of masked SSR.")
+    p.add_argument("--version", action="version", version=f"rmtverify {own_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("theory", help="deterministic equivalents κ, df1/d, df2/d, E_gen, E_train")
@@ -87,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     prec = t.add_mutually_exclusive_group()
     prec.add_argument("--dps", default=None, help=_help("dps") + " (default 30)")
     prec.add_argument("--double", action="store_true", help="double-precision path (fast, for large finite d)")
+    _law_options(t)
+    t.add_argument("--mask-rate", dest="mask_rate", default=None,
+                   help="mask each coordinate with probability P in (0, 1) (SPEC §8): E_mask(P) instead of SSR's errors; "
+                        "'opt' finds the rate p* that minimises E_mask (and says when the minimum is at p -> 0 or p -> 1)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
 
     s = sub.add_parser("simulate", help="Monte Carlo E_train and E_gen at one d")
@@ -98,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", default="16", help=_help("seeds") + " (default 16)")
     s.add_argument("--seed", default="0", help=_help("seed") + " (default 0)")
     s.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
+    _law_options(s)
+    s.add_argument("--mask-rate", dest="mask_rate", default=None,
+                   help="comma-separated masking rates P in (0, 1): Monte Carlo E_mask(P) of the estimator masked at rate P (SPEC §8)")
     _run_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -105,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("claim", help="a built-in claim (ssr-closed-form, errors, spectrum, bbp, pca-spiked, pca-ar1) or a claim file PATH.py")
     v.add_argument("--quick", action="store_true", help="smaller ladder (the quick suite)")
     v.add_argument("--perturb", default="0", help=_help("perturb") + ": multiply the theory by (1 + EPS)")
-    v.add_argument("--out", default="reports", help="report directory (default reports)")
+    v.add_argument("--out", default=None,
+                   help="report directory (default: reports, reports/quick with --quick, reports/perturbed with --perturb)")
     v.add_argument("--seed", default="0", help=_help("seed"))
     v.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
     v.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
@@ -115,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quick", action="store_true")
     r.add_argument("--jobs", default=None,
                    help=_help("jobs") + ": derivations and claims run in N processes (default: min(2, number of cores))")
-    r.add_argument("--out", default="reports")
+    r.add_argument("--out", default=None, help="report directory (default reports, or reports/quick with --quick)")
     r.add_argument("--seed", default="0", help=_help("seed"))
     r.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
     r.add_argument("--claims", default=None, metavar="DIR",
@@ -129,7 +173,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--lam", required=True, help="ridge penalty, a real number in (0, inf)")
     q.add_argument("--d", default=None, help=_help("d") + " (default: inf, or the custom Σ's size)")
     q.add_argument("--x", default="", help="comma-separated points at which to print the density")
-    q.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+    qprec = q.add_mutually_exclusive_group()
+    qprec.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
+    qprec.add_argument("--double", action="store_true",
+                       help="double precision (the only route for a finite-d Σ that is neither diagonal nor of constant diag R, "
+                            "e.g. ar1 or a rotated spike at --d N): each value printed with the digits its error bound leaves")
     q.add_argument("--json", action="store_true")
 
     for cmd, helptext in (("threshold", "BBP threshold θ_c of S or Â (claim C4)"),
@@ -157,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--k-frac", dest="k_frac", required=True, help="k/d, a real number in [0, 1]")
     c.add_argument("--pca", default="population", help="population | sample (default population)")
     c.add_argument("--metric", default="reconstruction", help="reconstruction | masked (PCA as a masked predictor)")
-    c.add_argument("--dps", default="30", help=_help("dps") + " (sample PCA: double precision)")
+    c.add_argument("--dps", default="30", help=_help("dps") + " (default 30)")
     c.add_argument("--json", action="store_true")
 
     x = sub.add_parser("crossover", help="the k/d at which PCA and masked SSR have equal errors (claim C6)")
@@ -173,8 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     k = sub.add_parser("bench", help="benchmarks: Monte Carlo engine vs the LAPACK floor and a naive pipeline; theory timings")
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.add_argument("--quick", action="store_true", help="smaller d and fewer repetitions (a smoke run)")
-    k.add_argument("--d", default=None, help="dimension of the engine benchmarks (default 2048; quick 512)")
-    k.add_argument("--repeats", default=None, help="repetitions per timing, medians reported (default 5; quick 3)")
+    k.add_argument("--d", default=None, type=_checked("d"), help="dimension of the engine benchmarks (default 2048; quick 512)")
+    k.add_argument("--repeats", default=None, type=_checked("repeats"), help=_help("repeats") + " (default 5; quick 3)")
 
     d = sub.add_parser("derive", help="run the SymPy derivations (or a derivation file PATH.py) and write derivations.md")
     d.add_argument("name", nargs="?", default=None,
@@ -188,7 +236,7 @@ def _run_options(p):
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the sample cache")
     p.add_argument("--cache-dir", default=None, help="sample cache directory (default $RMTVERIFY_CACHE or ~/.cache/rmtverify)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", type=_scheduler,
                    help="run the Monte Carlo samples on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)")
 
 
@@ -197,29 +245,101 @@ def _cache(args):
 
     if args.no_cache:
         return SampleCache(None)
-    return SampleCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    cache = SampleCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    cache.usable()  # a path that cannot hold the cache is bypassed now, with one warning, not in the middle of a run
+    return cache
 
 
 def cmd_theory(args) -> int:
     from rmtverify.theory.equivalents import equivalents
 
     model = _build_model(args)
+    if args.law != "gaussian" or args.nu is not None:
+        return _theory_law(args, model)
+    if args.mask_rate is not None:
+        return _theory_masked(args, model)
     res = equivalents(model, args.alpha, args.lam, d=args.d, dps=None if args.double else (args.dps or 30))
     out = res.as_dict()
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {out['dps']}")
+        digits = out["dps"] if out["dps"] != "double" else f"double ({out['digits']} significant, after the digits lost to cancellation)"
+        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {digits}")
         for k in ("kappa", "df1", "df2", "e_gen", "e_train", "dkappa_dlam"):
             label = {"df1": "df1/d", "df2": "df2/d", "dkappa_dlam": "dkappa/dlam"}.get(k, k)
             print(f"  {label:12s} {out[k]}")
     return EXIT_OK
 
 
+def _theory_law(args, model) -> int:
+    """theory --law L [--nu ν]: the equivalents of that data law (elliptical: its own; i.i.d.: the Gaussian ones, their
+    universal limit, with a note saying so)."""
+    from rmtverify.theory.elliptical import law_equivalents
+
+    if args.mask_rate is not None:
+        raise InputError("law", "masking at rate p (--mask-rate) has its theory for Gaussian rows only; drop --law or --mask-rate")
+    res = law_equivalents(model, args.alpha, args.lam, law=args.law, nu=args.nu, d=args.d,
+                          dps=None if args.double else (args.dps or 30))
+    out = res.as_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        head = ("model", "d", "alpha", "lam", "dps")
+        print(f"model {model.key()}  " + "  ".join(f"{k} = {out[k]}" for k in head[1:] if k in out))
+        for k, v in out.items():
+            if k not in head and not isinstance(v, (dict, list)):
+                print(f"  {k:12s} {v}")
+    return EXIT_OK
+
+
+def _theory_masked(args, model) -> int:
+    """theory --mask-rate P|opt: E_mask(P) (SPEC §8), or the optimal rate p*."""
+    from rmtverify.theory.masking import mask_error, optimal_mask_rate
+
+    dps = None if args.double else (args.dps or 30)
+    if args.mask_rate.strip() == "opt":
+        out = optimal_mask_rate(model, args.alpha, args.lam, dps=dps, d=args.d if args.d is not None else INF).as_dict()
+    else:
+        out = mask_error(model, args.alpha, args.lam, args.mask_rate, d=args.d if args.d is not None else INF, dps=dps).as_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        head = ("model", "d", "alpha", "lam", "dps")
+        print(f"model {model.key()}  " + "  ".join(f"{k} = {out[k]}" for k in head[1:] if k in out))
+        for k, v in out.items():
+            if k not in head and not isinstance(v, (dict, list)):
+                print(f"  {k:12s} {v}")
+    return EXIT_OK
+
+
+def _simulate_masked(args, model) -> int:
+    from rmtverify.montecarlo.engine import simulate_masked
+
+    rates = [p for p in args.mask_rate.split(",") if p.strip()] or [args.mask_rate]
+    sim = simulate_masked(model, args.alpha, args.lam, rates, args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args),
+                          quiet=args.quiet, executor=_executor(args))
+    out = {"model": model.describe(), "alpha": str(parse("alpha", args.alpha)), "lam": str(parse("lam", args.lam)), "d": sim["d"],
+           "n": sim["n"], "seeds": sim["seeds"], "seed": parse("seed", args.seed)}
+    for p, (mean, se) in sim["rates"].items():
+        tag = "" if len(sim["rates"]) == 1 else f"|{p}"
+        out.update({f"mask_rate{tag}": str(p), f"e_mask_mean{tag}": repr(mean), f"e_mask_se{tag}": repr(se)})
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"model {model.key()}  d = {sim['d']}  n = {sim['n']}  samples = {sim['seeds']}  seed = {out['seed']}")
+        for p, (mean, se) in sim["rates"].items():
+            print(f"  e_mask(p = {p})  {mean_with_error(mean, se)}")
+        print(f"  ({sim['seconds']:.2f} s; the JSON keeps every digit of the means)")
+    return EXIT_OK
+
+
 def cmd_simulate(args) -> int:
+    from rmtverify.models.laws import with_law
     from rmtverify.montecarlo.engine import simulate
 
-    model = _build_model(args)
+    model = with_law(_build_model(args), args.law, args.nu)
+    if args.mask_rate is not None:
+        return _simulate_masked(args, model)
     sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet,
                    executor=_executor(args))
     out = {"model": model.describe(), "alpha": str(sim.alpha), "lam": str(sim.lams[0]), **sim.summary(0), "seed": sim.root_seed}
@@ -229,16 +349,51 @@ def cmd_simulate(args) -> int:
     else:
         print(f"model {model.key()}  d = {sim.d}  n = {sim.n}  samples = {sim.k}  seed = {sim.root_seed}")
         for obs in ("e_gen", "e_train"):
-            print(f"  {obs:8s} {out[obs + '_mean']} ± {out[obs + '_se']}")
-        print(f"  ({sim.seconds:.2f} s)")
+            print(f"  {obs:8s} {mean_with_error(float(out[obs + '_mean']), float(out[obs + '_se']))}")
+        print(f"  ({sim.seconds:.2f} s; the JSON keeps every digit of the means)")
     return EXIT_OK
+
+
+def _jobs(args):
+    """--jobs, validated and capped at the number of cores (more processes than cores only compete), with a note."""
+    import os
+
+    if getattr(args, "jobs", None) is None:
+        return None
+    jobs, cores = parse("jobs", args.jobs), os.cpu_count() or 1
+    if jobs > cores:
+        sys.stderr.write(f"rmtverify: note: --jobs {jobs} capped to {cores}, the number of cores of this machine\n")
+        return cores
+    return jobs
+
+
+def mean_with_error(mean: float, se: float) -> str:
+    """A Monte Carlo mean with only the digits its standard error supports: the SE to two significant digits and
+    the mean to the same decimal place (1.50892 ± 0.044 → 1.509 ± 0.044)."""
+    import math
+
+    if not (math.isfinite(mean) and math.isfinite(se)) or se <= 0:
+        return f"{mean!r} ± {se!r}"
+    place = math.floor(math.log10(se)) - 1  # the decimal place of the SE's second significant digit
+    decimals = max(0, -place)
+    return f"{round(mean, -place):.{decimals}f} ± {round(se, -place):.{decimals}f}"
 
 
 def _executor(args, jobs=True):
     """Where samples run: ``--scheduler`` (Dask), else ``--jobs`` local processes, else serially."""
     from rmtverify.montecarlo.executor import executor_spec
 
-    return executor_spec(getattr(args, "jobs", None) if jobs else None, getattr(args, "scheduler", None))
+    return executor_spec(_jobs(args) if jobs else None, getattr(args, "scheduler", None))
+
+
+def _out(args) -> Path:
+    """Where a run writes: --out, or a folder of its own for quick and perturbed runs, so that they never
+    overwrite the full suite's reports in reports/."""
+    if args.out is not None:
+        return Path(args.out)
+    if parse("perturb", getattr(args, "perturb", "0")) != 0:
+        return Path("reports") / "perturbed"
+    return Path("reports") / "quick" if args.quick else Path("reports")
 
 
 def _options(args, sample_jobs=True):
@@ -247,7 +402,7 @@ def _options(args, sample_jobs=True):
     return RunOptions(
         quick=args.quick,
         perturb=parse("perturb", getattr(args, "perturb", "0")),
-        out=Path(args.out),
+        out=_out(args),
         seed=parse("seed", args.seed),
         cache=_cache(args),
         quiet=args.quiet,
@@ -264,16 +419,27 @@ def _check_ladders(claims, options) -> None:
 
 
 def cmd_verify(args) -> int:
+    from dataclasses import replace
+
+    from rmtverify.reports.markdown import write_index
+    from rmtverify.reports.progress import DirectSink, Display
     from rmtverify.reports.suite import verify_and_write
     from rmtverify.verification.registry import get_claim
 
     claim = get_claim(args.claim)  # an unknown claim or a broken claim file is bad usage, before any work
     options = _options(args)
+    _check_writable(options.out)
     _check_ladders([claim], options)
-    entry = verify_and_write(args.claim, options)
+    started = time.time()
+    display = Display([args.claim], {args.claim: 1.0}, {args.claim: claim.name}, quiet=args.quiet)
+    try:
+        entry = verify_and_write(args.claim, replace(options, progress=DirectSink(display, args.claim)))
+    finally:
+        display.close()
+    write_index(options.out, None, started)  # the index always tells what the folder holds
     spec = f" ({entry['spec']})" if entry["spec"] != "file" else ""
     print(f"{entry['name']}{spec}: {entry['status']} — {entry['summary']}")
-    print(f"report: {Path(args.out) / entry['file']}")
+    print(f"report: {options.out / entry['file']}")
     return EXIT_OK if entry["status"] == "PASS" else EXIT_FAIL
 
 
@@ -281,7 +447,7 @@ def cmd_report(args) -> int:
     import os
 
     from rmtverify.reports.markdown import write_index
-    from rmtverify.reports.suite import claim_files, run_report
+    from rmtverify.reports.suite import claim_files, report_display, run_report
     from rmtverify.verification.registry import builtin_claims, get_claim
 
     started = time.time()
@@ -289,9 +455,13 @@ def cmd_report(args) -> int:
     opts = _options(args, sample_jobs=False)
     units = list(builtin_claims()) + (claim_files(args.claims) if args.claims else [])
     _check_ladders([get_claim(u) for u in units], opts)
-    Path(opts.out).mkdir(parents=True, exist_ok=True)
-    jobs = parse("jobs", args.jobs) if args.jobs is not None else min(2, os.cpu_count() or 1)
-    ordered = run_report(units, opts, jobs, started, announce=lambda line: print(line, flush=True))
+    _check_writable(Path(opts.out))
+    jobs = _jobs(args) if args.jobs is not None else min(2, os.cpu_count() or 1)
+    display = report_display(units, quiet=args.quiet)
+    try:
+        ordered = run_report(units, opts, jobs, started, display=display)
+    finally:
+        display.close()
     index = write_index(opts.out, ordered, started)
     print(f"index: {index}")
     if any(e["status"] == "ERROR" for e in ordered):
@@ -312,11 +482,15 @@ def cmd_density(args) -> int:
 
     model = _build_model(args)
     xs = [x for x in args.x.split(",") if x.strip()] if args.x else []
-    out = density_report(model, args.alpha, args.lam, d=args.d, xs=xs, dps=args.dps)
+    out = density_report(model, args.alpha, args.lam, d=args.d, xs=xs, dps=None if args.double else args.dps)
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {out['dps']}")
+        digits = out["dps"]
+        if digits is None:
+            worst = max(out["density_error"].values(), key=float, default="0")
+            digits = f"double (density +- {worst} at most, edges +- {out['edge_error']}; only the digits these leave)"
+        print(f"model {model.key()}  d = {out['d']}  alpha = {out['alpha']}  lam = {out['lam']}  digits = {digits}")
         for lo, hi in out["edges"]:
             print(f"  support  [{lo}, {hi}]")
         if out["atom_location"] is not None:
@@ -354,20 +528,20 @@ def cmd_outlier(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from rmtverify.theory.pca import SampleLaw, choice, k_fraction, population_error, ssr_error
+    from rmtverify.theory.pca import choice, k_fraction, population_error, sample_error, ssr_error
 
     model = _build_model(args)
     pca = choice("pca", args.pca, ("population", "sample"))
     metric = choice("metric", args.metric, ("reconstruction", "masked"))
     phi = k_fraction("k_frac", args.k_frac)
-    e_ssr, lam, ridge = ssr_error(model, args.alpha, args.lam, dps=parse("dps", args.dps))
+    dps = parse("dps", args.dps)
+    e_ssr, lam, ridge = ssr_error(model, args.alpha, args.lam, dps=dps)
     if pca == "population":
-        e_pca = population_error(model, phi, dps=args.dps, metric=metric)
+        e_pca = population_error(model, phi, dps=dps, metric=metric)
     else:
-        law = SampleLaw(model, args.alpha)
-        e_pca = repr(law.reconstruction_error(phi) if metric == "reconstruction" else law.masked_error(phi))
+        e_pca = sample_error(model, args.alpha, phi, metric, dps=dps)
     out = {"model": model.describe(), "alpha": str(parse("alpha", args.alpha)), "k_frac": str(phi), "pca": pca, "metric": metric,
-           "e_ssr": e_ssr, "e_pca": e_pca, "lam": lam, "winner": "ssr" if float(e_ssr) < float(e_pca) else "pca"}
+           "e_ssr": e_ssr, "e_pca": e_pca, "lam": lam, "winner": "ssr" if Fraction(e_ssr) < Fraction(e_pca) else "pca"}
     if ridge is not None:
         out["lam_opt"] = ridge.as_dict()["lam_opt"]
     if args.json:
@@ -435,27 +609,57 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    try:
-        return COMMANDS[args.command](args)
-    except InputError as exc:
-        sys.stderr.write(f"rmtverify {args.command}: error: {exc}\n")
-        return EXIT_USAGE
-    except ClaimFileError as exc:
-        sys.stderr.write(f"rmtverify {args.command}: error in {exc}\n")
-        return EXIT_USAGE
-    except SolverError as exc:
-        sys.stderr.write(f"rmtverify {args.command}: computation failed: {exc}\n")
-        return EXIT_SOLVER
-    except KeyboardInterrupt:
-        sys.stderr.write("rmtverify: interrupted; finished samples are cached, no report was half-written\n")
-        return EXIT_INTERRUPT
-    finally:
-        from rmtverify.montecarlo.executor import close_executors
+    import os
+    import warnings
 
-        close_executors()
+    from rmtverify.montecarlo.executor import close_executors
+
+    interrupted = False
+    with warnings.catch_warnings():
+        one_line_warnings()
+        try:
+            return COMMANDS[args.command](args)
+        except InputError as exc:
+            sys.stderr.write(f"rmtverify {args.command}: error: {exc}\n")
+            return EXIT_USAGE
+        except ClaimFileError as exc:
+            sys.stderr.write(f"rmtverify {args.command}: error in {exc}\n")
+            return EXIT_USAGE
+        except SolverError as exc:
+            sys.stderr.write(f"rmtverify {args.command}: computation failed: {exc}\n")
+            return EXIT_SOLVER
+        except KeyboardInterrupt:
+            interrupted = True
+            sys.stderr.write("rmtverify: interrupted; finished samples are cached, no report was half-written\n")
+            return EXIT_INTERRUPT
+        except MemoryError:
+            sys.stderr.write(f"rmtverify {args.command}: error: out of memory; choose a smaller d or fewer --jobs\n")
+            return EXIT_USAGE
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            where = f" {str(exc.filename)!r}" if exc.filename else ""
+            sys.stderr.write(f"rmtverify {args.command}: error: cannot use{where}: {exc.strerror or exc}\n")
+            return EXIT_USAGE
+        except Exception as exc:  # a bug of ours: one line, and the traceback only on request
+            if os.environ.get("RMTVERIFY_DEBUG"):
+                raise
+            sys.stderr.write(f"rmtverify {args.command}: internal error: {type(exc).__name__}: {exc} "
+                             "(please report it; RMTVERIFY_DEBUG=1 shows the traceback)\n")
+            return EXIT_INTERNAL
+        finally:
+            close_executors(wait=not interrupted)
+
+
+def _terminate(signum, frame):
+    """SIGTERM ends a run the way Ctrl-C does: workers stopped, finished samples kept, no half-written report."""
+    raise KeyboardInterrupt
 
 
 def entry_point():
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main()
         sys.stdout.flush()

@@ -22,13 +22,15 @@ from fractions import Fraction
 import numpy as np
 
 from rmtverify.core.exceptions import InputError
-from rmtverify.core.params import parse
+from rmtverify.core.params import INF, check_monte_carlo, parse
 from rmtverify.core.storage import SampleCache
 from rmtverify.models.base import CovarianceModel
-from rmtverify.montecarlo.executor import get_executor, one_blas_thread
+from rmtverify.montecarlo.executor import Executor, get_executor, one_blas_thread
 from rmtverify.montecarlo.kernels import OBSERVABLES
-from rmtverify.montecarlo.progress import Progress, sample_cost
+from rmtverify.montecarlo.masking import mask_error_from_sample
+from rmtverify.montecarlo.progress import Progress, SinkProgress, sample_cost
 from rmtverify.montecarlo.sample import DRAWS, Sample
+from rmtverify.theory.masking import parse_mask_rate
 
 #: bump when a kernel's code changes, so cached samples are not reused
 ENGINE_VERSION = "3"
@@ -47,6 +49,7 @@ def sample_size(alpha: Fraction, d: int) -> int:
     n = int(Fraction(alpha) * d + Fraction(1, 2))
     if n < 1:
         raise InputError("alpha", f"alpha * d must give at least one sample; got alpha = {alpha}, d = {d}")
+    check_monte_carlo(d, n)
     return n
 
 
@@ -95,6 +98,39 @@ class SpikeObservables:
 
     def __call__(self, sample: Sample) -> dict:
         return sample.spike(float(self.lam))
+
+
+@dataclass(frozen=True)
+class MaskErrors:
+    """E_mask(p) of the estimator masked at rate p (SPEC §8), exact given S and Σ, at each rate of a grid."""
+
+    lam: object
+    rates: tuple
+    draw: str = "gram"
+
+    def key(self) -> str:
+        return f"mask-errors|lam={self.lam}|p={','.join(map(str, self.rates))}"
+
+    def __call__(self, sample: Sample) -> dict:
+        return {f"e_mask|{p}": mask_error_from_sample(sample.S, sample.Sigma, float(p), float(self.lam)) for p in self.rates}
+
+
+def simulate_masked(model: CovarianceModel, alpha, lam, rates, d, seeds: int = 16, root_seed: int = 0,
+                    cache: SampleCache | None = None, quiet: bool = True, executor=None) -> dict:
+    """Monte Carlo E_mask at one d for each masking rate p of ``rates``: {p: (mean, standard error)} and the run's
+    (d, n, K, seconds)."""
+    alpha, lam, d = parse("alpha", alpha), parse("lam", lam), parse("d", d)
+    if d == INF:
+        raise InputError("d", "Monte Carlo needs a finite d")
+    rates = tuple(parse_mask_rate(p) for p in rates)
+    seeds, root_seed = parse("seeds", seeds), parse("seed", root_seed)
+    (d,) = check_ladder([d], model)
+    n = sample_size(alpha, d)
+    run = measure_ladder(MaskErrors(lam, rates), lambda i: model, f"{model.key()}|alpha={alpha}", [d], [n], seeds, root_seed, cache,
+                         executor, quiet)
+    vals = {p: np.array([v[f"e_mask|{p}"] for v in run.values[0]], dtype=float) for p in rates}
+    return {"d": d, "n": n, "seeds": seeds, "seconds": run.seconds[0],
+            "rates": {p: (float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))) for p, v in vals.items()}}
 
 
 def compute(measurement, model: CovarianceModel, d: int, n: int, ss: np.random.SeedSequence) -> dict:
@@ -150,6 +186,40 @@ class LadderRun:
     spawn_keys: list
 
 
+def sample_memory(model: CovarianceModel, d: int, n: int, draw: str) -> int:
+    """Bytes one sample needs at its peak, roughly: its factor (rows, or Bartlett's min(n, m) pseudo-rows) and
+    about six d × d float64 matrices (S, S + λI, its inverse or eigenvectors, Σ applied to it, workspace)."""
+    rows = n if draw == "rows" else min(n, model.noise_dim(d))
+    return 8 * (rows * d + 6 * d * d)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(model: CovarianceModel, d: int, n: int, draw: str, workers: int = 1) -> None:
+    """Refuse, before anything is allocated, a ladder whose largest samples would not fit in memory."""
+    need, have = sample_memory(model, d, n, draw) * max(1, workers), available_memory()
+    if have is not None and need > 0.8 * have:
+        raise InputError(
+            "d", f"a sample at d = {d} (n = {n}) needs about {need / 2**30:.3g} GiB of memory"
+            + (f" on each of {workers} workers" if workers > 1 else "")
+            + f"; this machine has {have / 2**30:.3g} GiB available: choose a smaller d (or fewer --jobs)")
+
+
 def check_ladder(ds, model: CovarianceModel) -> list:
     """The validated dimensions of a ladder (finite, accepted by the model)."""
     ds = [ds] if isinstance(ds, (int, str, Fraction, float)) else list(ds)
@@ -176,12 +246,18 @@ def measure_ladder(
     executor=None,
     quiet: bool = True,
     label: str = "",
+    sink=None,
+    fresh_from: int = 0,
 ) -> LadderRun:
     """Run ``measurement`` on ``seeds`` samples at every d of ``ladder`` (n = ``ns``); sample i uses the model
     ``model_for_sample(i)``. All (d, seed) samples go to the executor at once."""
     if measurement.draw not in DRAWS:
         raise InputError("draw", f"one of {', '.join(DRAWS)}; got {measurement.draw!r}")
     models = [model_for_sample(i) for i in range(seeds)]
+    spec = executor.spec if isinstance(executor, Executor) else executor
+    workers = spec.jobs if spec is not None and spec.kind == "processes" else 1
+    top = max(range(len(ladder)), key=lambda g: ladder[g])
+    check_memory(models[0], ladder[top], ns[top], measurement.draw, workers)
     jobs = []
     for g, (d, n) in enumerate(zip(ladder, ns)):
         for i, model in enumerate(models):
@@ -198,7 +274,11 @@ def measure_ladder(
             }
             jobs.append(SampleJob(spec, (measurement, model, d, n, ss), g))
     groups = [(f"d={d}", seeds, sample_cost(d, n)) for d, n in zip(ladder, ns)]
-    progress = Progress(len(jobs), label or models[0].name, quiet, groups)
+    # a sink (a claim's share of a report's progress) takes the steps; else a line of its own on a terminal
+    if sink is not None:
+        progress = SinkProgress(sink, groups, seeds, fresh_from)
+    else:
+        progress = Progress(len(jobs), label or models[0].name, quiet, groups)
     values, hits, secs = run_samples(jobs, cache, executor, progress)
     per = [range(g * seeds, (g + 1) * seeds) for g in range(len(ladder))]
     return LadderRun(

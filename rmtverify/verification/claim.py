@@ -28,13 +28,14 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import INF, parse
 from rmtverify.core.storage import SampleCache
 from rmtverify.models import MODELS, OPTIONS, make_model
+from rmtverify.models.laws import with_law
 from rmtverify.montecarlo.engine import sample_size
 from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.figures import point_figure
 from rmtverify.verification.verdict import Criteria
 
 #: point keys that describe the model (the command line's model options) and the two common parameters
-MODEL_KEYS = ("model",) + tuple(sorted({o for opts in OPTIONS.values() for o in opts}))
+MODEL_KEYS = ("model",) + tuple(sorted({o for opts in OPTIONS.values() for o in opts})) + ("law", "nu")
 COMMON_KEYS = ("alpha", "lam")
 
 
@@ -63,8 +64,11 @@ class Point(Mapping):
             path = Path(options["sigma"])
             options["sigma"] = str(path if path.is_absolute() else Path(base_dir) / path)
         self.options = options
-        self.model = make_model(name, **options)
-        stray = sorted(k for k in self._spec if k in MODEL_KEYS and k != "model" and k not in OPTIONS[name])
+        # the data law of the rows (SPEC §7): Gaussian unless the point says otherwise
+        self.law = self._spec.get("law", "gaussian")
+        self.nu = self._spec.get("nu")
+        self.model = with_law(make_model(name, **options), self.law, self.nu)
+        stray = sorted(k for k in self._spec if k in MODEL_KEYS and k not in ("model", "law", "nu") and k not in OPTIONS[name])
         if stray:
             raise InputError(stray[0], f"is not an option of model {name!r} (its options: {', '.join(OPTIONS[name]) or 'none'})")
         self.alpha = parse("alpha", self._spec["alpha"])
@@ -116,7 +120,7 @@ class Point(Mapping):
         """The model of sample ``index`` (its own spike direction when ``fresh_spike``)."""
         if not self.fresh_spike:
             return self.model
-        return make_model(self._spec["model"], **{**self.options, "spike_seed": index})
+        return with_law(make_model(self._spec["model"], **{**self.options, "spike_seed": index}), self.law, self.nu)
 
     def describe(self) -> dict:
         out = {"label": self.label, "model": self.model.describe(), "alpha": str(self.alpha)}
@@ -165,6 +169,8 @@ class RunOptions:
     executor: object = None
     #: extend each claim's ladder by doubling up to this d (None: the claim's own ladder)
     max_d: int | None = None
+    #: a progress sink (``planned(work)``, ``done(work, cached)``): a report's display of this claim's share, or None
+    progress: object = None
 
     def ladder(self, quick: tuple, full: tuple) -> tuple:
         """The claim's ladder (quick or full), extended by doubling while the next d is ≤ ``max_d``."""

@@ -25,17 +25,21 @@ from derivations.ar1 import reference_e_gen_quadrature
 from derivations.bbp import reference_ar1_flat_threshold
 from derivations.framework import Derivation, LibraryCheck, as_sympy
 from derivations.kappa import SPEC3, reference_dkappa_dlambda, reference_kappa
+from derivations.masking import p as p_mask
+from derivations.masking import reference_e_mask_ar1_quadrature
 from derivations.pca import reference_crossover, reference_e_pca_quadrature
 from derivations.spectrum import reference_edge, reference_pushforward_density, u_frac
 from derivations.spiked import reference_e_gen_d6
 from derivations.ssr_closed_form import example_data, reference_entries, x_seed
 from derivations.symbols import alpha, kappa, lam, phi, rho, theta
 from derivations.train_gen import example_sigma_rows, reference_errors
+from rmtverify.core.params import INF
 from rmtverify.core.precision import working_context
 from rmtverify.models import make_model
 from rmtverify.montecarlo.estimators import closed_form_mp, masked_ridge_reference_mp
 from rmtverify.theory.bbp import outlier, threshold
 from rmtverify.theory.equivalents import equivalents
+from rmtverify.theory.masking import mask_error
 from rmtverify.theory.pca import crossover, population_error
 from rmtverify.theory.spectrum import spectral_law
 
@@ -312,6 +316,62 @@ def spectrum_checks(derivation: Derivation) -> list[LibraryCheck]:
     ]
 
 
+def masking_checks(derivation: Derivation) -> list[LibraryCheck]:
+    """E_mask(p) at d = ∞: the library's general route against the isotropic closed form, and its AR(1) value against
+    quadratures of the symbol."""
+    results = derivation.results
+
+    def lib(model_of):
+        def f(point, dps):
+            return mask_error(model_of(point), point[alpha], point[lam], point[p_mask], d=INF, dps=dps).e_mask
+
+        return f
+
+    dom = {alpha: (F(1, 5), 8), lam: (F(1, 100), 3), p_mask: (F(1, 50), F(49, 50))}
+    dom_ar = {rho: (-F(4, 5), F(4, 5)), alpha: (F(1, 2), 6), lam: (F(1, 20), 2), p_mask: (F(1, 20), F(19, 20))}
+    return [
+        LibraryCheck("e-mask-isotropic-vs-closed-form", lib(lambda pt: make_model("isotropic")), _result_at(results, "e_mask_isotropic"),
+                     dom),
+        LibraryCheck("e-mask-ar1-vs-quadrature", lib(lambda pt: make_model("ar1", rho=pt[rho])), reference_e_mask_ar1_quadrature, dom_ar),
+    ]
+
+
+def elliptical_checks(derivation: Derivation) -> list[LibraryCheck]:
+    """Elliptical data at d = ∞: the unit scale against the Gaussian closed form of derivation isotropic; the multivariate t
+    (κ, E_train for Σ = I, E_gen for AR(1)) against a root solve on Tricomi's U and quadratures of the AR(1) symbol."""
+    from derivations.elliptical import nu as nu_t
+    from derivations.elliptical import reference_elliptical
+    from rmtverify.theory.elliptical import elliptical_equivalents
+
+    iso_results = derivations.get("isotropic").results
+
+    def lib(model_of, key, law="elliptical-t"):
+        def f(point, dps):
+            nu_v = point[nu_t] if law == "elliptical-t" else None
+            return getattr(elliptical_equivalents(model_of(point), point[alpha], point[lam], law=law, nu=nu_v, d=INF, dps=dps), key)
+
+        return f
+
+    def iso(point):
+        return make_model("isotropic")
+
+    def ar(point):
+        return make_model("ar1", rho=point[rho])
+
+    dom_g = {alpha: (F(1, 5), 8), lam: (F(1, 100), 3)}
+    dom = {alpha: (F(1, 2), 8), lam: (F(1, 20), 3), nu_t: (F(21, 10), 30)}
+    dom_ar = {**dom, rho: (-F(4, 5), F(4, 5))}
+    return [
+        LibraryCheck("unit-scale-e-gen-vs-isotropic-closed-form", lib(iso, "e_gen", "gaussian"), _result_at(iso_results, "e_gen"), dom_g),
+        LibraryCheck("unit-scale-e-train-vs-isotropic-closed-form", lib(iso, "e_train", "gaussian"),
+                     _result_at(iso_results, "e_train"), dom_g),
+        LibraryCheck("t-kappa-isotropic-vs-tricomi-root", lib(iso, "kappa"), lambda pt: reference_elliptical(pt, "kappa"), dom),
+        LibraryCheck("t-e-train-isotropic-vs-tricomi-root", lib(iso, "e_train"), lambda pt: reference_elliptical(pt, "e_train"), dom),
+        LibraryCheck("t-e-gen-ar1-vs-quadrature-and-tricomi", lib(ar, "e_gen"), lambda pt: reference_elliptical(pt, "e_gen", "ar1"),
+                     dom_ar),
+    ]
+
+
 #: the library checks of each derivation, by derivation name
 CHECKS: dict[str, Callable[[Derivation], list[LibraryCheck]]] = {
     "ssr_closed_form": ssr_closed_form_checks,
@@ -323,6 +383,8 @@ CHECKS: dict[str, Callable[[Derivation], list[LibraryCheck]]] = {
     "bbp": bbp_checks,
     "pca": pca_checks,
     "spectrum": spectrum_checks,
+    "masking": masking_checks,
+    "elliptical": elliptical_checks,
 }
 
 

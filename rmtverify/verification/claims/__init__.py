@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rmtverify.verification.claims.bbp import BBP
 from rmtverify.verification.claims.errors import Errors
+from rmtverify.verification.claims.masking_rate import MaskingRate
 from rmtverify.verification.claims.pca_ar1 import PcaAR1
 from rmtverify.verification.claims.pca_spiked import PcaSpiked
 from rmtverify.verification.claims.spectrum import Spectrum
 from rmtverify.verification.claims.ssr_closed_form import SSRClosedForm
 
-BUILTIN = (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1())
+BUILTIN = (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1(), MaskingRate())
 
 __all__ = ["BUILTIN"]
