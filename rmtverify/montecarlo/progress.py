@@ -55,3 +55,20 @@ class Progress:
 def sample_cost(d: int, n: int) -> float:
     """Relative cost of one sample (flops of the Gram matrix and one factorisation)."""
     return float(d) * d * (n + d)
+
+
+class SinkProgress:
+    """Per-sample steps of one ladder forwarded to a progress sink (a claim's share of a report's progress): each sample
+    reports its relative cost and whether it came from the cache. Samples with a seed index below ``fresh_from`` were
+    counted by an earlier pass (a sequential design's pilot) and are not reported again."""
+
+    def __init__(self, sink, groups, seeds: int, fresh_from: int = 0):
+        self.sink, self.groups, self.fresh_from = sink, list(groups), fresh_from
+        self.seen = [0] * len(self.groups)
+
+    def step(self, group: int | None = None, cached: bool = False):
+        g = group or 0
+        self.seen[g] += 1
+        if self.seen[g] <= self.fresh_from:  # as many as the earlier pass counted (read back first when cached)
+            return
+        self.sink.done(self.groups[g][2], cached)

@@ -20,6 +20,7 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.core.params import INF
 from rmtverify.core.provenance import run_record
 from rmtverify.montecarlo.engine import SAMPLERS, measure_ladder
+from rmtverify.montecarlo.progress import sample_cost
 from rmtverify.verification.claim import Claim, Point, RunOptions
 from rmtverify.verification.outcome import ClaimOutcome, ObservableResult, PointResult, SubTest
 from rmtverify.verification.statistics import estimate
@@ -170,6 +171,11 @@ def power_test(claim: Claim, result: PointResult, effects: dict) -> SubTest:
     return SubTest("power for a 1% error", "PASS" if ok else "INCONCLUSIVE", [why], {"ratio": ratio, "observable": key})
 
 
+def point_cost(point: Point, ladder: tuple) -> float:
+    """The relative cost of one seed of a point over the ladder (a sample at each d), for progress and ETAs."""
+    return sum(sample_cost(d, point.n(d)) for d in ladder)
+
+
 def verify_point(claim: Claim, point: Point, options: RunOptions, ladder: tuple, seeds: int) -> PointResult:
     eps = Fraction(options.perturb)
     factor = float(1 + eps) if claim.perturbation == "scale" else 1.0
@@ -184,11 +190,15 @@ def verify_point(claim: Claim, point: Point, options: RunOptions, ladder: tuple,
     ns = [point.n(d) for d in ladder]
     k, cap = seeds, max(seeds, claim.sequential_cap * seeds)
     effects = effects_of_one_percent(claim, point, ladder[-1]) if claim.needs_power(point) else None
+    counted = 0  # samples per d already reported to the progress sink
     while True:
+        if options.progress is not None and counted:
+            options.progress.planned((k - counted) * point_cost(point, ladder), (k - counted) * len(ladder))  # an extension
         run = measure_ladder(
             measurement, point.model_for_sample, key, ladder, ns, k, options.seed, options.cache, options.executor,
-            options.quiet, f"{claim.name} {point.label}",
+            options.quiet, f"{claim.name} {point.label}", sink=options.progress, fresh_from=counted,
         )
+        counted = k
         result = judge_point(claim, point, prepared, run, theory_d, theory_inf, factor, k)
         power = power_test(claim, result, effects) if effects is not None else None
         short = max(claim.shortfall(result, prepared), power.numbers.get("ratio", 0.0) / claim.power_ratio if power else 0.0)
@@ -212,6 +222,8 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
     ladder = claim.ladder(options)
     seeds = claim.seeds_for(options)
     points = claim.points(options)
+    if options.progress is not None:
+        options.progress.planned(seeds * sum(point_cost(p, ladder) for p in points), seeds * len(ladder) * len(points))
     results = [verify_point(claim, p, options, ladder, seeds) for p in points]
     extra = claim.summarize(results, options) or {}
     statuses = [s for r in results for s in r.statuses()] + [t.status for t in extra.get("tests", []) if t.counted]
