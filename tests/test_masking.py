@@ -312,3 +312,82 @@ def test_optimal_rate_and_ridge_jointly_ar1_is_ssr_at_its_optimal_ridge():
     for f in (F(9, 10), F(11, 10)):
         assert equivalents(model, 2, lam_star * f, dps=None).e_gen > e_star
         assert mask_error(model, 2, lam_star * f, "0.02", dps=None).e_mask > e_star
+
+
+# ---------------------------------------------------------------- the optimal rate: a sweep over (ρ, α, λ), ends included
+
+_SWEEP = [(r, a, lam_) for r in ("0.1", "0.5", "0.9", None) for a in ("1/4", "1", "4") for lam_ in ("1/100", "1/10", "1")]
+
+
+def _logit_grid_rates(u_star=None):
+    """Rates on a logit grid from about 2e-9 to 1 − 2e-9, the rates 1e-6 and 1 − 1e-6, and neighbours of u* (interior)."""
+    us = list(np.linspace(-20, 20, 81))
+    if u_star is not None:
+        us += [u_star + s * h for h in (1e-3, 1e-2, 1e-1) for s in (-1, 1)]
+    return [1 / (1 + np.exp(-u)) for u in us] + [1e-6, 1 - 1e-6]
+
+
+@pytest.mark.parametrize("rho, a, ridge", _SWEEP)  # 36 points, about 30 s in all
+def test_optimal_rate_sweep_is_a_global_minimum_with_honest_ends(rho, a, ridge):
+    """At each (ρ, α, λ) (AR(1) at d = ∞; ρ = None: isotropic): E_mask(p*) is below E_mask on a fine logit grid reaching
+    within 1e-6 of both ends (double path, within 1e-13 relative); an end is declared only where E_mask (30 digits) falls
+    strictly toward its limit along the last logit points, and an interior p* beats both limits; dps=30 and dps=None agree
+    on the endpoint and on every digit the double path prints."""
+    model = make_model("ar1", rho=rho) if rho else make_model("isotropic")
+    hi, lo = optimal_mask_rate(model, a, ridge, dps=30), optimal_mask_rate(model, a, ridge, dps=None)
+    assert hi.endpoint == lo.endpoint
+    for key in ("mask_rate", "e_mask"):
+        text, exact_ = lo.as_dict()[key], mpmath.mpf(hi.as_dict()[key])
+        mant = text.split("e")[0]
+        places = len(mant.split(".")[1]) if "." in mant else 0
+        assert abs(mpmath.mpf(text) - exact_) <= mpmath.mpf(10) ** (int(text.split("e")[1]) if "e" in text else 0) / 10**places / 2, key
+    ctx = context(40)
+    e_star, p_star = ctx.mpf(hi.as_dict()["e_mask"]), ctx.mpf(hi.as_dict()["mask_rate"])
+    u_star = float(ctx.log(p_star / (1 - p_star))) if hi.endpoint is None else None
+    for q in _logit_grid_rates(u_star):
+        assert mask_error(model, a, ridge, q, dps=None).e_mask >= float(e_star) * (1 - 1e-13), q
+    e_one = ctx.mpf(1)  # tr Σ/d: the limit p → 1
+    e_zero = ctx.mpf(equivalents(model, a, ridge, dps=30).as_dict()["e_gen"])  # SSR's E_gen: the limit p → 0
+    if hi.endpoint is None:
+        assert 0 < p_star < 1 and e_star < e_one and e_star < e_zero
+        return
+    limit, us = {"p -> 1": (e_one, (8, 12, 16, 20)), "p -> 0": (e_zero, (-8, -12, -16, -20))}[hi.endpoint]
+    assert p_star == (1 if hi.endpoint == "p -> 1" else 0) and abs(e_star - limit) < ctx.mpf(10) ** -29
+    along = [ctx.mpf(mask_error(model, a, ridge, F(ctx.nstr(1 / (1 + ctx.exp(-u)), 40)), dps=30).as_dict()["e_mask"]) for u in us]
+    assert all(x > y > limit for x, y in zip(along, along[1:])), along  # monotone toward the end, above its limit
+
+
+def test_optimal_rate_near_p_one_reported_case():
+    """AR(1) ρ = 0.1, α = 1/4, λ = 1/10: the minimum is interior at p* = 0.99932…, E_mask = 0.99999994 < 1 = E_mask(p → 1);
+    dps=30 used to crash in an unbracketed secant and dps=None to run off to p = 1 − 1.4e-12."""
+    model = make_model("ar1", rho="0.1")
+    hi = optimal_mask_rate(model, "1/4", "1/10", dps=30).as_dict()
+    assert hi["endpoint"] is None and hi["mask_rate"] == "0.999324696880415394800205626959"
+    assert hi["e_mask"].startswith("0.99999993913154371348")
+    lo = optimal_mask_rate(model, "1/4", "1/10", dps=None).as_dict()
+    assert lo["endpoint"] is None and lo["mask_rate"] == "0.999324696880"
+    at50 = optimal_mask_rate(model, "1/4", "1/10", dps=50).as_dict()
+    assert at50["mask_rate"].startswith(hi["mask_rate"][:-1])
+
+
+def test_optimal_rate_and_ridge_jointly_never_crash_and_state_their_ends():
+    for model, a in ((make_model("ar1", rho="0.1"), "1/4"), (make_model("isotropic"), 1)):
+        opt = optimal_mask_rate(model, a, dps=None, lam_opt=True)
+        assert opt.endpoint in ("p -> 0", "p -> 1")
+        if opt.endpoint == "p -> 0":  # SSR at its optimal ridge, a bracketed minimum: E_gen is higher on both sides
+            lam_star = Fraction(opt.as_dict()["lam_star"])
+            for f in (F(99, 100), F(101, 100)):
+                assert equivalents(model, a, lam_star * f, dps=None).e_gen > float(opt.e_mask)
+
+
+def test_masked_risk_is_the_three_operand_contraction():
+    rng = np.random.default_rng(5)
+    for d in (5, 40):
+        A, B = rng.standard_normal((d, d)), rng.standard_normal((d, d))
+        C = B @ B.T / d
+        A0 = A - np.diag(np.diag(A))
+        quad = np.einsum("lk,lm,mk->k", A0, C, A0)
+        p = 0.3
+        ref = np.mean(np.diag(C) - 2 * (1 - p) * np.einsum("lk,lk->k", A0, C) + (1 - p) ** 2 * quad
+                      + p * (1 - p) * (np.diag(C) @ (A0 * A0)))
+        assert abs(masked_risk(A, C, p) - ref) < 1e-12 * max(1.0, abs(ref))

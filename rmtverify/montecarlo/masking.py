@@ -47,7 +47,7 @@ def masked_risk(A: np.ndarray, C: np.ndarray, p) -> float:
     p = _rate(p)
     A = A - np.diag(np.diag(A))
     cross = np.einsum("lk,lk->k", A, C)  # a_kᵀ C_k
-    quad = np.einsum("lk,lm,mk->k", A, C, A)  # a_kᵀ C a_k
+    quad = np.einsum("lk,lk->k", A, C @ A)  # a_kᵀ C a_k: one matrix product, O(d³) (the three-operand einsum was O(d⁴))
     diag = np.diag(C) @ (A * A)  # a_kᵀ Diag(C) a_k
     return float(np.mean(np.diag(C) - 2 * (1 - p) * cross + (1 - p) ** 2 * quad + p * (1 - p) * diag))
 

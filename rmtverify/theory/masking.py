@@ -18,13 +18,16 @@ chosen by what Σ's diagonal is (never by the model's name):
 Precision as in :mod:`rmtverify.theory.equivalents`: ``dps`` digits are delivered (two working precisions must agree,
 ``core.precision.deliver``), ``dps=None`` is the double-precision path; numbers leave as decimal strings (``as_dict``).
 
-The optimal rate minimises E_mask over p ∈ (0, 1): a scan in double precision over logit(p) locates the minimum, then
-E_mask'(p) = 0 is solved at the working precision. A minimum at an end is reported as such: p → 0 (E_mask → SSR's E_gen,
-the formulas at c = 0) or p → 1 (Â_p → 0 and E_mask → tr Σ/d).
+The optimal rate minimises E_mask over p ∈ (0, 1): a scan in double precision over u = logit(p) gives a start; at the
+working precision the minimum is bracketed by the sign of dE_mask/du (walking the grid, marching past its ends in u, so
+that minima within 1e-12 of p = 1 or p = 0 are found) and is the bracketed root of dE_mask/du. An end is reported only when
+E_mask falls toward it until it equals its limit at the working precision: p → 0 (E_mask → SSR's E_gen, the formulas at
+c = 0) or p → 1 (Â_p → 0 and E_mask → tr Σ/d).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -410,29 +413,157 @@ def _endpoint_values(model, alpha, lam, d, ctx, which):
     return mask_values_in(model, alpha, lam, 0, d, ctx)[1]["e_mask"]  # c = 0: SSR's E_gen
 
 
+def _lost_digits(u, lam) -> float:
+    """Digits the effective-ridge and diagonal routes lose at p = logistic(u) (see :func:`_double_path_context`):
+    2 log10(1 + c + λ'), c = e^u, λ' = λ(1 + e^u)²; computed without overflow for large u."""
+    u, lam = float(u), float(lam)
+    if u < 300:
+        return 2 * math.log10(1 + math.exp(u) + lam * (1 + math.exp(u)) ** 2)
+    return 2 * max(u / math.log(10), math.log10(lam) + 2 * u / math.log(10) if lam > 0 else 0.0)
+
+
+class _Objective:
+    """E_mask(u, λ) at the working precision of ``ctx``, p = logistic(u) (u = -inf: p = 0), with the digits the formulas lose
+    near p → 1 added (the point p is formed at that precision too, so that 1 − p keeps its digits)."""
+
+    def __init__(self, model, alpha, d, ctx):
+        self.model, self.alpha, self.d, self.ctx = model, alpha, d, ctx
+        self.dense = route_of(model, d) == "dense"
+
+    def __call__(self, u, lam):
+        ctx = self.ctx
+        extra = 0 if self.dense or u == -INF else _lost_digits(u, lam)
+        with ctx.extraprec(int(3.33 * extra) + 8):
+            p = ctx.mpf(0) if u == -INF else _logistic(ctx, u)
+            val = mask_values_in(self.model, self.alpha, lam, p, self.d, ctx)[1]["e_mask"]
+        return +val
+
+    def slope_u(self, lam):
+        """u -> dE_mask/du (its sign is that of dE_mask/dp), numerically at twice the working precision (mpmath ``diff``)."""
+        return lambda u: self.ctx.diff(lambda x: self(x, lam), u)
+
+
+def _tolerance(ctx):
+    """Relative size below which two values of E_mask are equal at the working precision of ``ctx``."""
+    return ctx.mpf(2) ** (-(ctx.prec - 16))
+
+
+def _bracketed_root(ctx, g, a, b, ga, gb, what):
+    """A root of g in [a, b], g(a) < 0 < g(b) (or the reverse): regula falsi with the Illinois modification, a bisection
+    whenever three steps fail to halve the bracket; every iterate stays inside the bracket."""
+    if ga == 0:
+        return a
+    if gb == 0:
+        return b
+    if (ga < 0) == (gb < 0):
+        raise SolverError(what, f"no sign change of the derivative on [{ctx.nstr(a, 8)}, {ctx.nstr(b, 8)}]")
+    tol = ctx.mpf(2) ** (-(ctx.prec - 6))
+    side, bisect, widths = 0, False, [b - a]
+    for _ in range(6 * ctx.prec + 100):
+        if b - a <= tol * (1 + max(abs(a), abs(b))):
+            break
+        x = (a + b) / 2 if bisect else (a * gb - b * ga) / (gb - ga)
+        if not a < x < b:
+            x = (a + b) / 2
+        gx = g(x)
+        if gx == 0:
+            return x
+        if (gx < 0) == (ga < 0):
+            a, ga = x, gx
+            if side == -1:
+                gb /= 2
+            side = -1
+        else:
+            b, gb = x, gx
+            if side == 1:
+                ga /= 2
+            side = 1
+        widths.append(b - a)
+        bisect = not bisect and len(widths) > 3 and widths[-1] > widths[-4] / 2  # three steps have not halved the bracket
+    else:
+        raise SolverError(what, f"{6 * ctx.prec + 100} bracketed steps on [{ctx.nstr(a, 12)}, {ctx.nstr(b, 12)}] without convergence")
+    return (a * gb - b * ga) / (gb - ga) if gb != ga else (a + b) / 2
+
+
+#: at most this many doublings of the step when marching beyond the scan toward an end (|u| up to about 2^MARCH_STEPS)
+MARCH_STEPS = 12
+
+
+def _minimise_over_logit(ctx, value, slope, us, i, end_values, what):
+    """min over u = logit(p) ∈ ℝ of value(u), from the scan's grid ``us`` (numbers) and its minimum's index ``i``.
+
+    Every decision is taken at the working precision of ``ctx`` from the sign of ``slope`` (that of dE/du): a bracket
+    [a, b] with slope(a) < 0 < slope(b) is found by walking the grid from i downhill, and, past the grid's first or last
+    point, by marching toward that end with doubling steps; the minimum is then the bracketed root of the slope. An end
+    is declared only when the slope keeps the sign of a descent all the way until value(u) equals the limit there
+    (``end_values[end]()``) at the working precision: the infimum is that limit and E_mask is monotone toward it.
+    Returns (u*, value, endpoint): u* = ∓inf at an end."""
+    tol = _tolerance(ctx)
+    n = len(us)
+    grid = [ctx.mpf(float(u)) for u in us]
+    a, b = max(i - 1, 0), min(i + 1, n - 1)
+    ga, gb = slope(grid[a]), slope(grid[b])
+    while ga > 0 and a > 0:  # still rising to the left of a: go left
+        b, gb = a, ga
+        a -= 1
+        ga = slope(grid[a])
+    while gb < 0 and b < n - 1:  # still falling to the right of b: go right
+        a, ga = b, gb
+        b += 1
+        gb = slope(grid[b])
+    ua, ub = grid[a], grid[b]
+    for end, sign in (("p -> 0", -1), ("p -> 1", 1)):
+        g_edge = ga if sign < 0 else gb
+        if not (g_edge > 0 if sign < 0 else g_edge < 0):
+            continue
+        limit = end_values[end]()
+        u, g, step = (ua, ga, 1) if sign < 0 else (ub, gb, 1)
+        for _ in range(MARCH_STEPS + 1):
+            gap = abs(value(u) - limit)
+            if gap <= tol * abs(limit):
+                return (-INF if sign < 0 else INF), limit, end
+            # the gap to the limit falls at least like e^{-|u|} (like p at p → 0, like (1 − p)^k, k ≥ 1, at p → 1): a step of
+            # log(gap/tol) goes about where it is below the precision; doubling steps if it falls slower
+            step = max(step, min(float(ctx.log(gap / (tol * abs(limit)))), 2.0**MARCH_STEPS))
+            nxt = u + sign * step
+            g_nxt = slope(nxt)
+            if (g_nxt < 0) if sign < 0 else (g_nxt > 0):  # the slope turned: a minimum between u and nxt
+                (ua, ga, ub, gb) = (nxt, g_nxt, u, g) if sign < 0 else (u, g, nxt, g_nxt)
+                break
+            u, g, step = nxt, g_nxt, 2 * step
+        else:
+            raise SolverError(what, f"E_mask still {'rising' if sign < 0 else 'falling'} toward {end} at logit(p) = "
+                                    f"{ctx.nstr(u, 6)} and not yet equal to its limit there at {ctx.dps} digits")
+        break
+    u_star = _bracketed_root(ctx, slope, ua, ub, ga, gb, what)
+    e_star = value(u_star)
+    if e_star > min(value(ua), value(ub)) + tol * abs(e_star):
+        raise SolverError(what, f"the root of dE/du in [{ctx.nstr(ua, 10)}, {ctx.nstr(ub, 10)}] is not below its ends")
+    return u_star, e_star, None
+
+
 def optimal_mask_rate(model: CovarianceModel, alpha, lam=None, dps: int | None = 30, lam_opt: bool = False, d=INF) -> OptimalRate:
     """p* = argmin_{p ∈ (0, 1)} E_mask(p) at fixed λ, or (p*, λ*) jointly with ``lam_opt=True`` (then ``lam`` is ignored).
 
-    An interior minimum solves E_mask'(p) = 0 (and ∂_λ E_mask = 0) at the working precision, from the double-precision
-    scan's minimum; a minimum at an end is reported in ``endpoint`` with the limiting value of E_mask."""
+    A double-precision scan over logit(p) gives a start; at the working precision the minimum is bracketed by the sign of
+    dE_mask/du (walking the grid downhill, marching past its ends with doubling steps in u = logit p, which resolves minima
+    within 1e-12 or 1e-40 of an end alike) and is the bracketed root of dE_mask/du. An end (p → 0: SSR's E_gen; p → 1:
+    tr Σ/d) is reported in ``endpoint`` only when E_mask falls toward it all the way until it equals its limit at the
+    working precision; then ``p_star`` is 0 or 1 and ``e_mask`` the limit. ``dps`` digits are delivered (two precisions
+    agree, the endpoint decision included); ``dps=None`` computes at 30 digits and prints 12."""
     alpha, lam_v, d = _validate(model, alpha, 1 if lam_opt else lam, d, dps)
     if lam_opt:
         return _optimal_joint(model, alpha, d, dps)
     us, vals = _scan(model, alpha, lam_v, d)
     i = int(np.nanargmin(vals))
     scan = tuple(zip((float(1 / (1 + np.exp(-u))) for u in us), vals))
-    endpoint = "p -> 0" if i == 0 else "p -> 1" if i == len(us) - 1 else None
-    u0 = float(us[i])
 
     def compute(ctx):
-        if endpoint is not None:
-            return {"p_star": ctx.mpf(0 if endpoint == "p -> 0" else 1), "e_mask": _endpoint_values(model, alpha, lam_v, d, ctx, endpoint)}
-
-        def e_of_u(u):
-            return mask_values_in(model, alpha, lam_v, _logistic(ctx, u), d, ctx)[1]["e_mask"]
-
-        u_star = ctx.findroot(lambda u: ctx.diff(e_of_u, u), ctx.mpf(u0), solver="secant", tol=ctx.eps * 2**10)
-        return {"p_star": _logistic(ctx, u_star), "e_mask": e_of_u(u_star)}
+        f = _Objective(model, alpha, d, ctx)
+        ends = {"p -> 1": lambda: _endpoint_values(model, alpha, lam_v, d, ctx, "p -> 1"), "p -> 0": lambda: f(-INF, lam_v)}
+        u, e, end = _minimise_over_logit(ctx, lambda x: f(x, lam_v), f.slope_u(lam_v), us, i, ends, "the optimal mask rate")
+        p = ctx.mpf(0) if end == "p -> 0" else ctx.mpf(1) if end == "p -> 1" else _logistic(ctx, u)
+        return {"p_star": p, "e_mask": e, "endpoint": end}
 
     if dps is None:
         ctx = _double_context()
@@ -440,7 +571,7 @@ def optimal_mask_rate(model: CovarianceModel, alpha, lam=None, dps: int | None =
     else:
         ctx, vals_ = deliver(compute, dps, "the optimal mask rate")
     return OptimalRate(model.describe(), d, alpha, lam_v, parse("dps", dps) if dps is not None else None, ctx, vals_["p_star"],
-                       vals_["e_mask"], endpoint=endpoint, scan=scan)
+                       vals_["e_mask"], endpoint=vals_["endpoint"], scan=scan)
 
 
 def _double_context():
@@ -450,74 +581,96 @@ def _double_context():
     return ctx
 
 
-def _optimal_joint(model, alpha, d, dps):
-    """min over (p, λ): a double-precision grid over (logit p, log10 λ), then Newton on the gradient at working precision."""
+#: the inner minimisation over v = log10 λ stops (λ* → 0, or λ* beyond the range) at these values of v
+LOG_LAM_MIN, LOG_LAM_MAX = -16, 16
+
+
+def _joint_grid(model, alpha, d, us, vs):
     fp = mpmath.fp
-    us = np.linspace(-LOGIT_SPAN, LOGIT_SPAN, SCAN_POINTS // 2 + 1)
-    vs = np.linspace(LOG_LAM_LO, LOG_LAM_HI, LAM_POINTS)
     grid = np.empty((len(us), len(vs)))
     for i, u in enumerate(us):
         for j, v in enumerate(vs):
             lam, pv = exact(10.0 ** v), exact(_logistic(fp, float(u)))
             grid[i, j] = float(mask_values_in(model, alpha, lam, pv, d, _double_path_context(model, d, pv, lam))[1]["e_mask"])
-    i, j = np.unravel_index(int(np.nanargmin(grid)), grid.shape)
-    endpoint = None
-    if np.nanmin(grid) >= float(model.resolvent(d, fp).mean_sigma) * (1 - 1e-12):
+    return grid
+
+
+def _optimal_joint(model, alpha, d, dps):
+    """min over (p, λ): a double-precision grid over (logit p, log10 λ) gives a start; at the working precision the profile
+    F(u) = min_λ E_mask(u, λ) (each a bracketed minimisation over log10 λ, down to λ = 0 when the minimum runs there) is
+    minimised over u as at fixed λ, its slope dF/du = ∂E_mask/∂u at λ*(u) (the envelope theorem)."""
+    us = np.linspace(-LOGIT_SPAN, LOGIT_SPAN, SCAN_POINTS // 2 + 1)
+    vs = np.linspace(LOG_LAM_LO, LOG_LAM_HI, LAM_POINTS)
+    grid = _joint_grid(model, alpha, d, us, vs)
+    if np.nanmin(grid) >= float(model.resolvent(d, mpmath.fp).mean_sigma) * (1 - 1e-12):
         # nothing beats predicting 0 (e.g. Σ = I): the infimum tr Σ/d is the limit p → 1 (at any λ), not attained
         ctx = _double_context() if dps is None else context(dps)
         return OptimalRate(model.describe(), d, alpha, None, parse("dps", dps) if dps is not None else None, ctx, ctx.mpf(1),
                            _endpoint_values(model, alpha, 1, d, ctx, "p -> 1"), endpoint="p -> 1")
-    if i == 0:
-        endpoint = "p -> 0"
-    elif i == len(us) - 1:
-        endpoint = "p -> 1"
-    if j in (0, len(vs) - 1):
-        endpoint = ((endpoint + ", ") if endpoint else "") + ("lam -> 0" if j == 0 else "lam -> inf")
-    u0, v0 = float(us[i]), float(vs[j])
+    i, j = np.unravel_index(int(np.nanargmin(grid)), grid.shape)
+    what = "the optimal mask rate and ridge"
 
     def compute(ctx):
+        f = _Objective(model, alpha, d, ctx)
         ln10 = ctx.log(10)
+        warm = {"v": ctx.mpf(float(vs[j]))}
 
-        def e_at(u, v, p=None):
-            lam = exact(ctx.exp(v * ln10))
-            return mask_values_in(model, alpha, lam, _logistic(ctx, u) if p is None else p, d, ctx)[1]["e_mask"]
+        def lam_of(v):
+            return Fraction(0) if v == -INF else exact(ctx.exp(v * ln10))
 
-        if endpoint is None:
-            u, v = _newton_2d(ctx, e_at, ctx.mpf(u0), ctx.mpf(v0))
-            return {"p_star": _logistic(ctx, u), "lam_star": ctx.exp(v * ln10), "e_mask": e_at(u, v)}
-        if endpoint == "p -> 0":  # SSR's optimal ridge: the formulas at c = 0, minimised over λ
-            v = ctx.findroot(lambda v: ctx.diff(lambda x: e_at(0, x, p=0), v), ctx.mpf(v0), solver="secant", tol=ctx.eps * 2**10)
-            return {"p_star": ctx.mpf(0), "lam_star": ctx.exp(v * ln10), "e_mask": e_at(0, v, p=0)}
-        return {"p_star": _logistic(ctx, ctx.mpf(u0)), "lam_star": ctx.exp(v0 * ln10), "e_mask": e_at(ctx.mpf(u0), ctx.mpf(v0))}
+        def inner(u):
+            """(v*, E) minimising E_mask(u, 10^v) over v: bracketed by the sign of ∂E/∂v, walking out from the last v*."""
+            def g(v):
+                return ctx.diff(lambda x: f(u, lam_of(x)), v)
 
-    if endpoint is not None and endpoint not in ("p -> 0",):
-        ctx = _double_context() if dps is None else mpmath.MPContext()
-        if dps is not None:
-            ctx.dps = dps
-        vals_ = compute(ctx)  # a boundary of the scanned box: the scan's point, stated as an endpoint, not a delivered optimum
-    elif dps is None:
+            v0 = warm["v"] if warm["v"] != -INF else ctx.mpf(LOG_LAM_MIN)
+            a, b = v0 - ctx.mpf(1) / 2, v0 + ctx.mpf(1) / 2
+            ga, gb = g(a), g(b)
+            step = 1
+            while ga > 0:  # E still rising with λ at a: the minimum is below a
+                if a <= LOG_LAM_MIN:
+                    if u == -INF:
+                        raise SolverError(what, f"the SSR error still falls as λ → 0 (log10 λ = {LOG_LAM_MIN})")
+                    warm["v"] = -INF
+                    return -INF, f(u, Fraction(0))  # λ* → 0: the minimum over λ ≥ 0 is at λ = 0 (Γ = cΛ still regularises)
+                b, gb, a = a, ga, max(a - step, ctx.mpf(LOG_LAM_MIN))
+                ga, step = g(a), 2 * step
+            while gb < 0:
+                if b >= LOG_LAM_MAX:
+                    raise SolverError(what, f"E_mask still falls as λ grows at log10 λ = {LOG_LAM_MAX} (p = "
+                                            f"{ctx.nstr(_logistic(ctx, u), 8)}): λ* → ∞")
+                a, ga, b = b, gb, min(b + step, ctx.mpf(LOG_LAM_MAX))
+                gb, step = g(b), 2 * step
+            v = _bracketed_root(ctx, g, a, b, ga, gb, what + " (the ridge at fixed p)")
+            warm["v"] = v
+            return v, f(u, lam_of(v))
+
+        def value(u):
+            return inner(u)[1]
+
+        def slope(u):
+            v, _ = inner(u)
+            lam = lam_of(v)
+            return ctx.diff(lambda x: f(x, lam), u)
+
+        ends = {"p -> 1": lambda: _endpoint_values(model, alpha, 1, d, ctx, "p -> 1"), "p -> 0": lambda: inner(-INF)[1]}
+        u, e, end = _minimise_over_logit(ctx, value, slope, us, i, ends, what)
+        if end == "p -> 1":
+            raise SolverError(what, "the profile min over λ of E_mask falls toward p → 1 although the scan found values below "
+                                    "tr Σ/d")
+        v, e = inner(u)
+        p = ctx.mpf(0) if end == "p -> 0" else _logistic(ctx, u)
+        if v == -INF:
+            end = (end + ", " if end else "") + "lam -> 0"
+        return {"p_star": p, "lam_star": ctx.mpf(0) if v == -INF else ctx.exp(v * ln10), "e_mask": e, "endpoint": end}
+
+    if dps is None:
         ctx = _double_context()
         vals_ = compute(ctx)
     else:
-        ctx, vals_ = deliver(compute, dps, "the optimal mask rate and ridge")
+        ctx, vals_ = deliver(compute, dps, what)
     return OptimalRate(model.describe(), d, alpha, None, parse("dps", dps) if dps is not None else None, ctx, vals_["p_star"],
-                       vals_["e_mask"], lam_star=vals_["lam_star"], endpoint=endpoint)
-
-
-def _newton_2d(ctx, f, u, v):
-    """A stationary point of f(u, v) by Newton's method on its gradient (derivatives by mpmath's ``diff``)."""
-    tol = ctx.eps * 2**12
-    for _ in range(60):
-        gu, gv = ctx.diff(f, (u, v), (1, 0)), ctx.diff(f, (u, v), (0, 1))
-        huu, huv, hvv = ctx.diff(f, (u, v), (2, 0)), ctx.diff(f, (u, v), (1, 1)), ctx.diff(f, (u, v), (0, 2))
-        det = huu * hvv - huv * huv
-        if not det > 0 or not huu > 0:
-            raise SolverError("the joint optimum over (p, λ)", f"Newton on the gradient met a non-convex point (u = {u}, v = {v})")
-        du, dv = (hvv * gu - huv * gv) / det, (huu * gv - huv * gu) / det
-        u, v = u - du, v - dv
-        if abs(du) + abs(dv) <= tol * (1 + abs(u) + abs(v)):
-            return u, v
-    raise SolverError("the joint optimum over (p, λ)", "60 Newton steps on the gradient without convergence")
+                       vals_["e_mask"], lam_star=vals_["lam_star"], endpoint=vals_["endpoint"])
 
 
 __all__ = ["MaskResult", "OptimalRate", "ROUTES", "mask_error", "mask_values_in", "optimal_mask_rate", "parse_mask_rate", "route_of"]
