@@ -448,12 +448,19 @@ def cmd_report(args) -> int:
 
     from rmtverify.reports.markdown import write_index
     from rmtverify.reports.suite import claim_files, report_display, run_report
-    from rmtverify.verification.registry import builtin_claims, get_claim
+    from rmtverify.verification.registry import builtin_claims, get_claim, missing_requirement
 
     started = time.time()
     # a claim's samples run inside its worker (or on --scheduler's Dask cluster): --jobs is for the units
     opts = _options(args, sample_jobs=False)
-    units = list(builtin_claims()) + (claim_files(args.claims) if args.claims else [])
+    units = []
+    for name, claim in builtin_claims().items():
+        missing = missing_requirement(claim)
+        if missing:
+            print(f"{name}: skipped — needs an optional extra: {missing}", flush=True)
+        else:
+            units.append(name)
+    units += claim_files(args.claims) if args.claims else []
     _check_ladders([get_claim(u) for u in units], opts)
     _check_writable(Path(opts.out))
     jobs = _jobs(args) if args.jobs is not None else min(2, os.cpu_count() or 1)

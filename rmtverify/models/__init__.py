@@ -6,11 +6,12 @@ from rmtverify.core.exceptions import InputError
 from rmtverify.models.ar1 import AR1
 from rmtverify.models.base import CovarianceModel, DiagonalGroup, Resolvent
 from rmtverify.models.custom import Custom
+from rmtverify.models.data import DataModel
 from rmtverify.models.isotropic import Isotropic
 from rmtverify.models.mixture import Mixture
 from rmtverify.models.spiked import Spiked
 
-MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "mixture": Mixture, "custom": Custom}
+MODELS = {"isotropic": Isotropic, "spiked": Spiked, "ar1": AR1, "mixture": Mixture, "custom": Custom, "data": DataModel}
 
 #: options each model accepts (the command line maps its flags onto these)
 OPTIONS = {
@@ -19,8 +20,9 @@ OPTIONS = {
     "ar1": ("rho", "boundary"),
     "mixture": ("atoms", "weights"),
     "custom": ("sigma",),
+    "data": ("path", "standardize"),
 }
-REQUIRED = {"spiked": ("theta",), "ar1": ("rho",), "mixture": ("atoms",), "custom": ("sigma",)}
+REQUIRED = {"spiked": ("theta",), "ar1": ("rho",), "mixture": ("atoms",), "custom": ("sigma",), "data": ("path",)}
 
 
 def make_model(name: str, **options) -> CovarianceModel:

@@ -23,6 +23,7 @@ from rmtverify.verification.registry import builtin_claims, get_claim
 EXPECTED_SECONDS = {
     "derive:elliptical": 44,
     "universality": 40,
+    "real-data": 10,
     "pca-ar1": 30,
     "masking-rate": 25,
     "derive:masking": 25,

@@ -12,9 +12,19 @@ from rmtverify.verification.claim import Claim
 @lru_cache(maxsize=None)
 def builtin_claims() -> dict:
     """The built-in claims, in the order of SPEC §4."""
-    from rmtverify.verification.claims import BUILTIN
+    from rmtverify.verification.claims import BUILTIN, EXTRAS
 
-    return {c.name: c for c in BUILTIN}
+    return {c.name: c for c in BUILTIN + EXTRAS}
+
+
+def missing_requirement(claim: Claim) -> str | None:
+    """What a claim needs and this installation lacks (its install hint), or None."""
+    import importlib.util
+
+    module = getattr(claim, "requires", None)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return None
+    return getattr(claim, "requirement", f"the module {module}")
 
 
 def is_claim_file(name: str) -> bool:

@@ -7,9 +7,14 @@ from rmtverify.verification.claims.errors import Errors
 from rmtverify.verification.claims.masking_rate import MaskingRate
 from rmtverify.verification.claims.pca_ar1 import PcaAR1
 from rmtverify.verification.claims.pca_spiked import PcaSpiked
+from rmtverify.verification.claims.real_data import RealData
 from rmtverify.verification.claims.spectrum import Spectrum
 from rmtverify.verification.claims.ssr_closed_form import SSRClosedForm
+from rmtverify.verification.claims.universality import Universality
 
-BUILTIN = (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1(), MaskingRate())
+BUILTIN = (SSRClosedForm(), Errors(), Spectrum(), BBP(), PcaSpiked(), PcaAR1(), MaskingRate(), Universality())
 
-__all__ = ["BUILTIN"]
+#: built-in claims that need an optional extra (``requires``: the module to import; skipped by a report without it)
+EXTRAS = (RealData(),)
+
+__all__ = ["BUILTIN", "EXTRAS"]
