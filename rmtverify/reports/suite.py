@@ -42,7 +42,16 @@ EXPECTED_SECONDS = {
     "derive:ssr_closed_form": 1.2,
     "derive:spiked": 1,
 }
+#: run times (s) of the full suite's claims in one `rmtverify report` (2 workers, empty cache); derivations as above
+FULL_SECONDS = {"pca-ar1": 215, "universality": 152, "bbp": 102, "spectrum": 96, "errors": 70, "masking-rate": 67, "pca-spiked": 48,
+                "real-data": 31, "ssr-closed-form": 0.1}
 DERIVATIONS_ENTRY = "derivations"
+
+
+def expected_seconds(unit: str, quick: bool = True) -> float:
+    """A unit's expected run time (unknown units: 30 s), for scheduling and for the report's ETA."""
+    table = EXPECTED_SECONDS if quick else {**EXPECTED_SECONDS, **FULL_SECONDS}
+    return table.get(unit, 30)
 
 
 #: in a report's worker process: the queue its units' progress goes to (set once by the pool's initializer; a
@@ -158,7 +167,7 @@ def run_report(claims: list[str], options, jobs: int, started: float, announce=p
     import queue as queues
 
     units = [f"derive:{d}" for d in derivs] + list(claims)
-    order = report_order(units)
+    order = report_order(units, options.quick)
     ctx = mp.get_context("spawn")
     progress = ctx.Queue() if display is not None else None
 
@@ -203,16 +212,16 @@ def run_report(claims: list[str], options, jobs: int, started: float, announce=p
     return [entries[n] for n in [DERIVATIONS_ENTRY, *claims]]
 
 
-def report_order(units: list[str]) -> list[str]:
+def report_order(units: list[str], quick: bool = True) -> list[str]:
     """The units longest first (unknown ones early), so that the pool drains evenly."""
-    return sorted(units, key=lambda n: -EXPECTED_SECONDS.get(n, 30))
+    return sorted(units, key=lambda n: -expected_seconds(n, quick))
 
 
-def report_display(units: list[str], quiet: bool = False) -> Display:
+def report_display(units: list[str], quiet: bool = False, quick: bool = True) -> Display:
     """The progress display of a report over ``units`` (claims; the derivations are added), weighted by their
     expected run times."""
     derivs = [f"derive:{d}" for d in _derivation_names()]
-    order = report_order(derivs + list(units))
+    order = report_order(derivs + list(units), quick)
     labels = {u: f"derivation {u.split(':', 1)[1]}" for u in derivs}
     labels.update({u: Path(u).stem if u.endswith(".py") else u for u in units})
-    return Display(order, {u: EXPECTED_SECONDS.get(u, 30) for u in order}, labels, quiet=quiet)
+    return Display(order, {u: expected_seconds(u, quick) for u in order}, labels, quiet=quiet)
