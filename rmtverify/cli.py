@@ -37,7 +37,7 @@ from rmtverify.core.params import INF, PARAMETERS, parse
 from rmtverify.core.provenance import own_version
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOLVER, EXIT_INTERRUPT, EXIT_INTERNAL = 0, 1, 2, 3, 130, 70
-MODEL_NAMES = ("isotropic", "spiked", "ar1", "mixture", "custom")
+MODEL_NAMES = ("isotropic", "spiked", "ar1", "mixture", "custom", "data")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +92,9 @@ def _model_options(p):
     g.add_argument("--atoms", help="mixture: comma-separated eigenvalues of Σ (> 0)")
     g.add_argument("--weights", help="mixture: their shares, comma-separated, summing to 1 (default equal)")
     g.add_argument("--sigma", help="custom: a .npy file holding a symmetric positive-definite Σ")
+    g.add_argument("--data", dest="path", help="data: a .npy or .csv file, rows are samples (Σ = its covariance; rows drawn "
+                                                "without replacement, n ≤ N/4)")
+    g.add_argument("--standardize", action="store_const", const="true", default=None, help="data: divide each column by its SD")
 
 
 def _law_options(p):
@@ -105,7 +108,8 @@ def _law_options(p):
 def _build_model(args):
     from rmtverify.models import make_model
 
-    opts = {k: getattr(args, k) for k in ("theta", "spike", "rank", "spike_seed", "base", "rho", "boundary", "atoms", "weights", "sigma")}
+    keys = ("theta", "spike", "rank", "spike_seed", "base", "rho", "boundary", "atoms", "weights", "sigma", "path", "standardize")
+    opts = {k: getattr(args, k, None) for k in keys}
     return make_model(args.model, **opts)
 
 
@@ -134,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_options(s)
     s.add_argument("--alpha", required=True, help=_help("alpha"))
     s.add_argument("--lam", required=True, help=_help("lam"))
-    s.add_argument("--d", required=True, help="dimension, an integer >= 2")
+    s.add_argument("--d", default=None, help="dimension, an integer >= 2 (data: the file's, the default)")
     s.add_argument("--seeds", default="16", help=_help("seeds") + " (default 16)")
     s.add_argument("--seed", default="0", help=_help("seed") + " (default 0)")
     s.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
@@ -338,6 +342,14 @@ def cmd_simulate(args) -> int:
     from rmtverify.montecarlo.engine import simulate
 
     model = with_law(_build_model(args), args.law, args.nu)
+    if args.d is None:
+        if args.model != "data":
+            raise InputError("d", "is required for the Monte Carlo (--d N, an integer >= 2)")
+        args.d = model.default_d()
+    if args.model == "data":
+        from rmtverify.montecarlo.engine import sample_size
+
+        model.check_n(sample_size(parse("alpha", args.alpha), model.check_d(args.d)))  # n ≤ N/4, before any work
     if args.mask_rate is not None:
         return _simulate_masked(args, model)
     sim = simulate(model, args.alpha, [args.lam], args.d, seeds=args.seeds, root_seed=args.seed, cache=_cache(args), quiet=args.quiet,

@@ -45,3 +45,21 @@ def test_simulate_law_sits_on_its_theory(cli):
 def test_bad_laws_are_refused(cli, argv, param):
     rc, out, err = cli(*argv)
     assert rc == 2 and param in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_simulate_and_theory_on_a_data_file(cli, tmp_path):
+    """--data FILE: Σ = the file's covariance, rows drawn without replacement; n ≤ N/4 refused before any work."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "rows.npy"
+    np.save(path, rng.standard_normal((2000, 20)) * np.linspace(0.5, 2, 20))
+    sim = _json(cli, "simulate", "data", "--data", path, "--alpha", "2", "--lam", "0.1", "--seeds", "32", "--no-cache", "--quiet")
+    th = _json(cli, "theory", "data", "--data", path, "--alpha", "2", "--lam", "0.1", "--double")
+    assert sim["d"] == 20 and th["d"] == 20
+    # d = 20 is small: the finite-d equivalent's own O(1/d) gap is allowed on top of 4 SE
+    assert abs(float(sim["e_gen_mean"]) - float(th["e_gen"])) <= 4 * float(sim["e_gen_se"]) + 0.05 * float(th["e_gen"])
+    rc, _, err = cli("simulate", "data", "--data", path, "--alpha", "40", "--lam", "0.1", "--quiet")
+    assert rc == 2 and "alpha" in err and "N/4" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = cli("simulate", "data", "--data", tmp_path / "missing.npy", "--alpha", "2", "--lam", "0.1", "--quiet")
+    assert rc == 2 and "data" in err and len(err.strip().splitlines()) == 1
