@@ -275,6 +275,19 @@ def cmd_theory(args) -> int:
     return EXIT_OK
 
 
+def _print_result(args, model, out: dict) -> int:
+    """One theory result: JSON, or a head line (model, d, α, λ, digits) and a line per scalar value."""
+    if args.json:
+        print(json.dumps(out))
+        return EXIT_OK
+    head = ("model", "d", "alpha", "lam", "dps")
+    print(f"model {model.key()}  " + "  ".join(f"{k} = {out[k]}" for k in head[1:] if k in out))
+    for k, v in out.items():
+        if k not in head and not isinstance(v, (dict, list)):
+            print(f"  {k:12s} {v}")
+    return EXIT_OK
+
+
 def _theory_law(args, model) -> int:
     """theory --law L [--nu ν]: the equivalents of that data law (elliptical: its own; i.i.d.: the Gaussian ones, their
     universal limit, with a note saying so)."""
@@ -285,15 +298,7 @@ def _theory_law(args, model) -> int:
     res = law_equivalents(model, args.alpha, args.lam, law=args.law, nu=args.nu, d=args.d,
                           dps=None if args.double else (args.dps or 30))
     out = res.as_dict()
-    if args.json:
-        print(json.dumps(out))
-    else:
-        head = ("model", "d", "alpha", "lam", "dps")
-        print(f"model {model.key()}  " + "  ".join(f"{k} = {out[k]}" for k in head[1:] if k in out))
-        for k, v in out.items():
-            if k not in head and not isinstance(v, (dict, list)):
-                print(f"  {k:12s} {v}")
-    return EXIT_OK
+    return _print_result(args, model, out)
 
 
 def _theory_masked(args, model) -> int:
@@ -305,15 +310,7 @@ def _theory_masked(args, model) -> int:
         out = optimal_mask_rate(model, args.alpha, args.lam, dps=dps, d=args.d if args.d is not None else INF).as_dict()
     else:
         out = mask_error(model, args.alpha, args.lam, args.mask_rate, d=args.d if args.d is not None else INF, dps=dps).as_dict()
-    if args.json:
-        print(json.dumps(out))
-    else:
-        head = ("model", "d", "alpha", "lam", "dps")
-        print(f"model {model.key()}  " + "  ".join(f"{k} = {out[k]}" for k in head[1:] if k in out))
-        for k, v in out.items():
-            if k not in head and not isinstance(v, (dict, list)):
-                print(f"  {k:12s} {v}")
-    return EXIT_OK
+    return _print_result(args, model, out)
 
 
 def _simulate_masked(args, model) -> int:

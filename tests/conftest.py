@@ -113,3 +113,13 @@ def quick_suite(tmp_path_factory):
             out["rc"][(which, claim)] = rc
             out["out"][(which, claim)] = buf.getvalue() + err.getvalue()
     return out
+
+
+def printed_digits_right(text: str, exact) -> bool:
+    """Every printed digit of ``text`` is right: |text − exact| is at most half a unit in its last place (``exact``: a
+    decimal string or a number, read by mpmath at its current precision)."""
+    import mpmath
+
+    mant = text.lstrip("-").split("e")[0]
+    places = (len(mant.split(".")[1]) if "." in mant else 0) - (int(text.split("e")[1]) if "e" in text else 0)
+    return abs(mpmath.mpf(text) - mpmath.mpf(exact)) <= mpmath.mpf(10) ** -places / 2

@@ -7,13 +7,7 @@ import json
 
 import mpmath
 import pytest
-
-
-def _printed_digits_right(text: str, exact) -> bool:
-    mant = text.lstrip("-").split("e")[0]
-    places = len(mant.split(".")[1]) if "." in mant else 0
-    exp = int(text.split("e")[1]) if "e" in text else 0
-    return abs(mpmath.mpf(text) - exact) <= mpmath.mpf(10) ** (exp - places) / 2
+from conftest import printed_digits_right
 
 
 def _json(cli, *argv):
@@ -48,7 +42,7 @@ def test_double_precision_masked_theory_prints_only_right_digits(cli, model, p):
     argv = ("theory", *model, "--alpha", "2", "--lam", "0.1", "--d", "48", "--mask-rate", p)
     lo, hi = _json(cli, *argv, "--double"), _json(cli, *argv, "--dps", "30")
     for key in ("e_mask", "e", "t1", "t2", "t3", "epsilon"):
-        assert _printed_digits_right(lo[key], mpmath.mpf(hi[key])), (key, lo[key], hi[key])
+        assert printed_digits_right(lo[key], mpmath.mpf(hi[key])), (key, lo[key], hi[key])
 
 
 @pytest.mark.parametrize("lam", ["0.1", "1e-8", "1e5"])
@@ -58,7 +52,7 @@ def test_double_precision_theory_prints_only_right_digits(cli, alpha, lam):
     lo, hi = _json(cli, *argv, "--double"), _json(cli, *argv, "--dps", "40")
     assert 8 <= lo["digits"] <= 14
     for key in ("kappa", "df1", "df2", "e_gen", "e_train", "dkappa_dlam"):
-        assert _printed_digits_right(lo[key], mpmath.mpf(hi[key])), (key, lo[key], hi[key])
+        assert printed_digits_right(lo[key], mpmath.mpf(hi[key])), (key, lo[key], hi[key])
 
 
 def test_simulate_mask_rate_sits_on_the_theory(cli):

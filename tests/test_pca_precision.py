@@ -22,6 +22,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from conftest import printed_digits_right
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
@@ -129,12 +130,6 @@ def _start(model, alpha, phi):
 def _digits(text):
     return len(text.replace("-", "").replace(".", "").lstrip("0"))
 
-
-def _printed_digits_right(text: str, exact_text: str) -> bool:
-    """Every printed digit of a double-precision ``text`` is right: within half a unit in its last place of the exact value."""
-    mant = text.lstrip("-").split("e")[0]
-    places = (len(mant.split(".")[1]) if "." in mant else 0) - (int(text.split("e")[1]) if "e" in text else 0)
-    return abs(mpmath.mpf(text) - mpmath.mpf(exact_text)) <= mpmath.mpf(10) ** -places / 2
 
 
 def _half_unit(ctx, x, digits):
@@ -303,7 +298,7 @@ def test_spiked_ar1_finite_d_at_40_digits():
     hi = equivalents(model, "2", "1/10", d=64, dps=40).as_dict()
     assert _digits(hi["e_gen"]) == 40
     lo = equivalents(model, "2", "1/10", d=64, dps=None).as_dict()
-    assert lo["digits"] >= 10 and _printed_digits_right(lo["e_gen"], hi["e_gen"])
+    assert lo["digits"] >= 10 and printed_digits_right(lo["e_gen"], hi["e_gen"])
 
 
 @pytest.mark.parametrize("theta,spike,rank", [("4", "flat", 1), ("4,2", "flat", 2), ("3,1/2", "e1", 2)])
@@ -323,4 +318,4 @@ def test_spiked_ar1_finite_d_high_precision_matches_double(spike, boundary):
     lo = equivalents(model, "1/2", "1/10", d=32, dps=None).as_dict()
     assert lo["digits"] >= 10
     for key in ("kappa", "e_gen", "e_train"):
-        assert _printed_digits_right(lo[key], hi[key]), (key, lo[key], hi[key])
+        assert printed_digits_right(lo[key], hi[key]), (key, lo[key], hi[key])

@@ -8,6 +8,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from conftest import printed_digits_right
 
 from rmtverify.core.exceptions import InputError
 from rmtverify.models import make_model
@@ -159,13 +160,6 @@ def test_dense_route_agrees_with_the_population_types():
         spectral_law(model, "2", "0.1", d=None, method="dense")
 
 
-def _printed_digits_right(text: str, exact) -> bool:
-    """Every printed digit of ``text`` is right: |text − exact| is at most half a unit in its last place."""
-    mant = text.lstrip("-").split("e")[0]
-    places = len(mant.split(".")[1]) if "." in mant else 0
-    exp = int(text.split("e")[1]) if "e" in text else 0
-    return abs(mpmath.mpf(text) - exact) <= mpmath.mpf(10) ** (exp - places) / 2
-
 
 def test_finite_d_density_in_double_precision_prints_only_right_digits(cli):
     """--double (the dense route's only precision): every printed digit of the densities and edges is right, checked
@@ -178,10 +172,10 @@ def test_finite_d_density_in_double_precision_prints_only_right_digits(cli):
     hi = json.loads(out)
     assert list(lo["density"]) == ["-0.5", "0.3", "0.7", "1", "-3"] == list(hi["density"])  # typed keys, in order
     for key, text in lo["density"].items():
-        assert _printed_digits_right(text, mpmath.mpf(hi["density"][key])), (key, text, hi["density"][key])
+        assert printed_digits_right(text, mpmath.mpf(hi["density"][key])), (key, text, hi["density"][key])
     assert len(lo["density"]["0.3"].replace("-", "").replace("0.", "", 1)) >= 10  # a well-conditioned point keeps 10+ digits
     for (a, b), (ra, rb) in zip(lo["edges"], hi["edges"]):
-        assert _printed_digits_right(a, mpmath.mpf(ra)) and _printed_digits_right(b, mpmath.mpf(rb))
+        assert printed_digits_right(a, mpmath.mpf(ra)) and printed_digits_right(b, mpmath.mpf(rb))
     rc, _, err = cli("density", "ar1", "--rho", "0.5", "--alpha", "2", "--lam", "0.1", "--d", "16", "--x", "0.3")
     assert rc == 2 and "--double" in err and len(err.strip().splitlines()) == 1
     rc, out, _ = cli("density", "ar1", "--rho", "0.5", "--alpha", "2", "--lam", "0.1", "--d", "16", "--x", "-0.4,0.3", "--double", "--json")
