@@ -97,11 +97,12 @@ def _model_options(p):
     g.add_argument("--standardize", action="store_const", const="true", default=None, help="data: divide each column by its SD")
 
 
-def _law_options(p):
+def _law_options(p, default="gaussian"):
     g = p.add_argument_group("data law (SPEC §7)")
-    g.add_argument("--law", default="gaussian",
+    g.add_argument("--law", default=default,
                    help="rows x = Σ^{1/2} z with i.i.d. z of law gaussian | rademacher | uniform | student (t, unit variance), or "
-                        "elliptical-t (x = √τ Σ^{1/2} z, τ = (ν−2)/χ²_ν); default gaussian")
+                        "elliptical-t (x = √τ Σ^{1/2} z, τ = (ν−2)/χ²_ν); "
+                        + ("default gaussian" if default else "default: each point's own (Gaussian unless the claim says otherwise)"))
     g.add_argument("--nu", default=None, help="degrees of freedom ν > 2 of student and elliptical-t")
 
 
@@ -157,6 +158,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", default="0", help=_help("seed"))
     v.add_argument("--max-d", default=None, help=_help("max_d") + " (default: the claim's ladder)")
     v.add_argument("--jobs", default=None, help=_help("jobs") + ": samples run in N local processes (default 1: serial)")
+    _law_options(v, default=None)
+    vd = v.add_argument_group("data set (claims that take one: real-data)")
+    vd.add_argument("--data", default=None, metavar="FILE", help="a .npy or .csv file, rows are samples, instead of the claim's data set")
+    vd.add_argument("--standardize", action="store_true", help="divide each column of --data by its SD")
     _run_options(v)
 
     r = sub.add_parser("report", help="every implemented claim and the derivations, plus reports/index.md")
@@ -401,8 +406,15 @@ def _out(args) -> Path:
     if args.out is not None:
         return Path(args.out)
     if parse("perturb", getattr(args, "perturb", "0")) != 0:
-        return Path("reports") / "perturbed"
-    return Path("reports") / "quick" if args.quick else Path("reports")
+        out = Path("reports") / "perturbed"
+    else:
+        out = Path("reports") / "quick" if args.quick else Path("reports")
+    law, data = getattr(args, "law", None), getattr(args, "data", None)
+    if law is not None:
+        out = out / ("law-" + law + (f"-nu{args.nu}" if args.nu is not None else ""))
+    if data is not None:
+        out = out / ("data-" + (Path(data).stem or "file"))
+    return out
 
 
 def _options(args, sample_jobs=True):
@@ -417,7 +429,22 @@ def _options(args, sample_jobs=True):
         quiet=args.quiet,
         executor=_executor(args, sample_jobs),
         max_d=parse("max_d", args.max_d) if getattr(args, "max_d", None) is not None else None,
+        law=_law_override(args),
+        data={"path": args.data, "standardize": args.standardize} if getattr(args, "data", None) is not None else None,
     )
+
+
+def _law_override(args) -> tuple | None:
+    """verify --law L [--nu ν]: (law, ν as a decimal string) given to every point, checked now; None without --law."""
+    from rmtverify.models.laws import parse_law, parse_nu
+
+    law = getattr(args, "law", None)
+    if law is None:
+        if getattr(args, "nu", None) is not None:
+            raise InputError("nu", "goes with --law student or --law elliptical-t")
+        return None
+    nu = parse_nu(parse_law(law), args.nu)
+    return law, (None if nu is None else str(nu))
 
 
 def _check_ladders(claims, options) -> None:
@@ -433,10 +460,12 @@ def cmd_verify(args) -> int:
     from rmtverify.reports.markdown import write_index
     from rmtverify.reports.progress import DirectSink, Display
     from rmtverify.reports.suite import verify_and_write
+    from rmtverify.verification.engine import check_overrides
     from rmtverify.verification.registry import get_claim
 
     claim = get_claim(args.claim)  # an unknown claim or a broken claim file is bad usage, before any work
     options = _options(args)
+    check_overrides(claim, options)
     _check_writable(options.out)
     _check_ladders([claim], options)
     started = time.time()

@@ -63,3 +63,38 @@ def test_simulate_and_theory_on_a_data_file(cli, tmp_path):
     assert rc == 2 and "alpha" in err and "N/4" in err and len(err.strip().splitlines()) == 1
     rc, _, err = cli("simulate", "data", "--data", tmp_path / "missing.npy", "--alpha", "2", "--lam", "0.1", "--quiet")
     assert rc == 2 and "data" in err and len(err.strip().splitlines()) == 1
+
+
+def test_verify_law_gives_every_point_its_rows_and_its_theory():
+    """verify --law: each point draws rows of that law and its equivalents are that law's (elliptical-t: the elliptical
+    ones, several percent above the Gaussian; i.i.d.: the Gaussian ones), labels and seeds unchanged."""
+    from fractions import Fraction
+
+    from rmtverify.core.params import INF
+    from rmtverify.verification.claim import RunOptions
+    from rmtverify.verification.claims.errors import Errors
+
+    plain = Errors().points_run(RunOptions(quick=True))
+    ell = Errors().points_run(RunOptions(quick=True, law=("elliptical-t", "5")))
+    iid = Errors().points_run(RunOptions(quick=True, law=("rademacher", None)))
+    assert [p.label for p in ell] == [p.label for p in plain] and [p.key for p in ell] == [p.key for p in plain]
+    iso = {p.label: p for p in ell}["isotropic-a2"]
+    assert iso.model.law == "elliptical-t" and iso.model.nu == Fraction(5) and not iso.model.gaussian
+    assert str(iso.equivalents(INF).e_gen).startswith("1.62032763385372208324355397780")
+    assert "law elliptical-t ν=5" in iso.title()
+    for a, b in zip(iid, plain):
+        assert a.model.key() == b.model.key() + "|law=rademacher"
+        assert a.equivalents(INF, 30).e_gen == b.equivalents(INF, 30).e_gen if b.model.has_limit else True
+
+
+@pytest.mark.parametrize("argv,param,words", [
+    (("verify", "universality", "--law", "rademacher"), "law", "declares its own data law"),
+    (("verify", "errors", "--nu", "5"), "nu", "goes with --law"),
+    (("verify", "errors", "--law", "student"), "nu", "is required"),
+    (("verify", "errors", "--law", "cauchy"), "law", "one of"),
+    (("verify", "ssr-closed-form", "--law", "uniform"), "law", "no Monte Carlo points"),
+])
+def test_verify_refuses_a_law_it_cannot_apply(cli, argv, param, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = cli(*argv)
+    assert rc == 2 and err.startswith(f"rmtverify verify: error: {param}:") and words in err and len(err.strip().splitlines()) == 1, err

@@ -3,6 +3,7 @@ naming ``data``) and the claim real-data on scikit-learn's digits (an optional e
 
 from __future__ import annotations
 
+import json
 import sys
 from fractions import Fraction
 
@@ -173,7 +174,7 @@ def test_digits_learning_curve_passes_with_its_table_and_figure(digits_runs):
     assert abs(top["without"]["rel_gap"]) > 4 * top["without"]["rel_gap_se"]
     assert abs(top["gaussian"]["rel_gap"]) < 0.005
     md = (where / "real-data.md").read_text()
-    assert "| α | n | theory E_gen |" in md and "](real-data-curve.png)" in md and "3 that are 0 in every image" in md
+    assert "| α | n | theory E_gen |" in md and "](real-data-curve.png)" in md and "64 columns less the 3 constant over the data" in md
     assert (where / "real-data-curve.png").stat().st_size > 10_000
 
 
@@ -183,3 +184,53 @@ def test_a_one_percent_error_is_detected_where_the_claim_has_the_power(digits_ru
     failed = [r for r in outcome.data["curve"] if r["status"] == "FAIL"]
     powered = [r for r in outcome.data["curve"] if 0.0075 + 4 * r["gaussian"]["rel_gap_se"] < 0.01]
     assert powered and all(r in failed for r in powered)
+
+
+def _gaussian_file(path, N=10000, d=100, seed=3):
+    rng = np.random.default_rng(seed)
+    mix = np.eye(d) + rng.standard_normal((d, d)) / (3 * np.sqrt(d))
+    np.save(path, rng.standard_normal((N, d)) @ mix * 5.0)
+    return path
+
+
+def test_verify_real_data_on_a_users_file_needs_no_extra_and_detects_one_percent(cli, tmp_path, monkeypatch):
+    """verify real-data --data FILE: the learning curve of the user's file (here Gaussian rows, so the data and the Gaussian draws
+    agree); a 1% error of the theory FAILs; reports go to a folder of their own; no scikit-learn needed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    path = _gaussian_file(tmp_path / "rows.npy")
+    rc, out, err = cli("verify", "real-data", "--quick", "--data", str(path), "--standardize", "--quiet", "--no-cache")
+    assert rc == 0 and "real-data (C9): PASS" in out, out + err
+    report = json.loads((tmp_path / "reports" / "quick" / "data-rows" / "real-data.json").read_text())
+    assert report["run"]["parameters"]["data"]["d"] == 100 and report["run"]["parameters"]["data"]["standardize"] is True
+    assert report["lam"] == "1/10"  # (tr Σ/d)/10 of standardised columns
+    assert not (tmp_path / "reports" / "real-data.md").exists()
+    rc, out, err = cli("verify", "real-data", "--quick", "--data", str(path), "--standardize", "--perturb", "0.01", "--quiet", "--no-cache")
+    assert rc == 1 and "FAIL" in out, out + err
+
+
+@pytest.mark.parametrize("argv, param, words", [
+    (("verify", "spectrum", "--data", "x.npy"), "data", "verifies no data set"),
+    (("verify", "real-data", "--law", "student", "--nu", "5"), "law", "no Monte Carlo points"),
+    (("verify", "real-data", "--data", "missing.npy"), "data", "does not exist"),
+])
+def test_verify_refuses_a_data_set_or_law_the_claim_cannot_take(cli, tmp_path, monkeypatch, argv, param, words):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = cli(*argv)
+    assert rc == 2 and err.startswith(f"rmtverify verify: error: {param}:") and words in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").rglob("*.md"))
+
+
+def test_a_too_small_file_is_refused_naming_data_with_the_rows_it_needs(tmp_path):
+    from rmtverify.verification.claims.real_data import RealData
+
+    np.save(tmp_path / "small.npy", np.random.default_rng(0).standard_normal((60, 40)))
+    with pytest.raises(InputError, match=r"N ≥ 160 rows") as e:
+        RealData().run(RunOptions(quick=True, data={"path": str(tmp_path / "small.npy")}))
+    assert e.value.parameter == "data"
+
+
+def test_a_claim_files_data_path_is_relative_to_the_file(tmp_path, npy):
+    folder = npy.parent
+    p = Point({"model": "data", "path": npy.name, "alpha": "1/2", "lam": "1/10"}, base_dir=folder)
+    assert p.model.N == 400 and p.options["path"] == str(folder / npy.name)

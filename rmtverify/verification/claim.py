@@ -30,6 +30,7 @@ from rmtverify.core.storage import SampleCache
 from rmtverify.models import MODELS, OPTIONS, make_model
 from rmtverify.models.laws import with_law
 from rmtverify.montecarlo.engine import sample_size
+from rmtverify.theory.elliptical import law_equivalents
 from rmtverify.theory.equivalents import equivalents
 from rmtverify.verification.figures import point_figure
 from rmtverify.verification.verdict import Criteria
@@ -60,10 +61,12 @@ class Point(Mapping):
         if not isinstance(name, str) or name not in MODELS:
             raise InputError("model", f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
         options = {k: v for k, v in self._spec.items() if k in OPTIONS[name]}
-        if "sigma" in options and isinstance(options["sigma"], (str, Path)) and base_dir is not None:
-            path = Path(options["sigma"])
-            options["sigma"] = str(path if path.is_absolute() else Path(base_dir) / path)
+        for file_key in ("sigma", "path"):  # a claim file's relative paths are relative to its folder
+            if isinstance(options.get(file_key), (str, Path)) and base_dir is not None:
+                path = Path(options[file_key]).expanduser()
+                options[file_key] = str(path if path.is_absolute() else Path(base_dir) / path)
         self.options = options
+        self._declared = dict(label=label, key=key, fresh_spike=fresh_spike, base_dir=base_dir)
         # the data law of the rows (SPEC §7): Gaussian unless the point says otherwise
         self.law = self._spec.get("law", "gaussian")
         self.nu = self._spec.get("nu")
@@ -87,9 +90,19 @@ class Point(Mapping):
         return "|".join(parts)
 
     def title(self) -> str:
-        """model(options) α=… λ=…: how a report heads the point."""
+        """model(options) α=… λ=… [law …]: how a report heads the point."""
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
-        return f"{self.model.name}({opts}) α={self.alpha}" + (f" λ={self.lam}" if self.lam is not None else "")
+        law = "" if self.law == "gaussian" else f" law {self.law}" + (f" ν={self.nu}" if self.nu is not None else "")
+        return f"{self.model.name}({opts}) α={self.alpha}" + (f" λ={self.lam}" if self.lam is not None else "") + law
+
+    def with_law(self, law: str, nu=None) -> "Point":
+        """This point with rows of another data law (``verify --law``); a point that declares its own law keeps it
+        and refuses (the claim chose that law on purpose)."""
+        if "law" in self._spec or "nu" in self._spec:
+            raise InputError("law", f"the point {self.label!r} declares its own data law ({self._spec.get('law', 'gaussian')}): "
+                                    "--law applies to claims whose points leave the law open")
+        spec = {**self._spec, "law": law, **({"nu": nu} if nu is not None else {})}
+        return Point(spec, **self._declared)
 
     def __getitem__(self, key):
         return self._spec[key]
@@ -112,9 +125,12 @@ class Point(Mapping):
         return self.alpha if d == INF else Fraction(self.n(d), d)
 
     def equivalents(self, d, dps: int = 30):
-        """The deterministic equivalents (κ, df1, df2, E_gen, E_train, dκ/dλ) of this point at dimension d: at d = ∞
-        to ``dps`` digits, at finite d in double precision at the ratio n/d the Monte Carlo has."""
-        return equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
+        """The deterministic equivalents (κ, E_gen, E_train, …) of this point at dimension d: at d = ∞ to ``dps``
+        digits, at finite d in double precision at the ratio n/d the Monte Carlo has. Rows of another law: that law's
+        equivalents (elliptical: their own; i.i.d.: the Gaussian ones, the universal limit)."""
+        if self.law == "gaussian":
+            return equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
+        return law_equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
 
     def model_for_sample(self, index: int):
         """The model of sample ``index`` (its own spike direction when ``fresh_spike``)."""
@@ -171,6 +187,10 @@ class RunOptions:
     max_d: int | None = None
     #: a progress sink (``planned(work)``, ``done(work, cached)``): a report's display of this claim's share, or None
     progress: object = None
+    #: ``verify --law``: (law, ν) given to every point that leaves its law open (None: each point's own)
+    law: tuple | None = None
+    #: ``verify --data``: {"path": file, "standardize": bool} for claims that take a data set (``takes_data``)
+    data: dict | None = None
 
     def ladder(self, quick: tuple, full: tuple) -> tuple:
         """The claim's ladder (quick or full), extended by doubling while the next d is ≤ ``max_d``."""
@@ -219,10 +239,17 @@ class Claim:
     power_ratio: float = 0.5
     #: where the claim was declared (a claim file's path; None for a built-in claim)
     source: str | None = None
+    #: the claim verifies a data set that ``RunOptions.data`` (``verify --data FILE``) may replace
+    takes_data: bool = False
 
     # ---------------------------------------------------------------- declarations (override)
     def points(self, options: RunOptions) -> list:
         return list(self.point_list)
+
+    def points_run(self, options: RunOptions) -> list:
+        """The points a run verifies: :meth:`points`, with the rows of ``options.law`` where one is given."""
+        points = self.points(options)
+        return [p.with_law(*options.law) for p in points] if options.law is not None else points
 
     def observables_for(self, point: Point) -> tuple:
         """The observables judged at ``point`` (default: the claim's ``observables``)."""

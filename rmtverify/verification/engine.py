@@ -214,14 +214,26 @@ def verify_point(claim: Claim, point: Point, options: RunOptions, ladder: tuple,
     return result
 
 
+def check_overrides(claim: Claim, options: RunOptions) -> None:
+    """Refuse a data law or a data set the claim cannot take (InputError naming ``law`` or ``data``), before any work."""
+    if options.data is not None and not claim.takes_data:
+        raise InputError("data", f"claim {claim.name!r} verifies no data set: --data serves claims that take one (real-data, or a claim "
+                                 "with takes_data = True)")
+    if options.law is not None:
+        if claim.ladders is None:
+            raise InputError("law", f"claim {claim.name!r} has no Monte Carlo points whose rows a data law could draw")
+        claim.points_run(options)
+
+
 def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
     """Verify one claim; returns its outcome (the renderer writes it)."""
+    check_overrides(claim, options)
     if claim.ladders is None:
         return claim.run(options)
     t0 = time.time()
     ladder = claim.ladder(options)
     seeds = claim.seeds_for(options)
-    points = claim.points(options)
+    points = claim.points_run(options)
     if options.progress is not None:
         options.progress.planned(seeds * sum(point_cost(p, ladder) for p in points), seeds * len(ladder) * len(points))
     results = [verify_point(claim, p, options, ladder, seeds) for p in points]
@@ -242,6 +254,8 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
                 "perturb": str(options.perturb),
                 "cache_hits": options.cache.hits,
                 "source": claim.source or "built-in",
+                **({"law": options.law[0], "nu": str(options.law[1])} if options.law and options.law[1] is not None else
+                   {"law": options.law[0]} if options.law else {}),
             },
         },
     )
@@ -253,7 +267,7 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
         status=status,
         summary=summary,
         perturb=str(options.perturb),
-        method=method_text(claim, ladder, seeds),
+        method=method_text(claim, ladder, seeds) + law_text(options.law),
         points=results,
         sections=extra.get("sections", []),
         appendix=extra.get("appendix", []),
@@ -262,6 +276,17 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
         data=extra.get("data", {}),
         tests=extra.get("tests", []),
     )
+
+
+def law_text(law) -> list:
+    """The Method line of a run whose rows follow another law (``verify --law``)."""
+    if law is None:
+        return []
+    name = law[0] + (f" (ν = {law[1]})" if law[1] is not None else "")
+    return [f"- Rows of law {name} at every point (verify --law; SPEC §7), drawn row by row (no Bartlett factor). Where the claim's "
+            "theory is the deterministic equivalents, they are this law's: the elliptical equivalents for elliptical-t, the Gaussian "
+            "ones (their universal limit) for i.i.d. entries; every other theory of the claim is the Gaussian one, so a FAIL says the "
+            "claim does not carry over to this law."]
 
 
 def method_text(claim: Claim, ladder: tuple, seeds: int) -> list:

@@ -40,7 +40,10 @@ class Errors(Claim):
         return {k: v[0] for k, v in values.items()}
 
     def theory(self, point, d, prepared):
-        return None if is_limit(d) and not point.model.has_limit else vars(point.equivalents(d, LIMIT_DPS))
+        if is_limit(d) and not point.model.has_limit:
+            return None
+        t = point.equivalents(d, LIMIT_DPS)
+        return {"e_train": t.e_train, "e_gen": t.e_gen}
 
     def details(self, point, prepared):
         if not point.model.has_limit:

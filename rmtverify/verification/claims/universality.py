@@ -54,9 +54,6 @@ class Universality(Claim):
     def observables_for(self, point):
         return tuple(OBS[k] for k in BY_ROLE[role(point.model)])
 
-    def point_title(self, point):
-        return f"{point.title()} law {law_text(point.law, point.get('nu'))}"
-
     def prepare(self, point, eps):
         r, a, lam = role(point.model), point.alpha, point.lam
         return {"inf": law_theories(point.model, a, lam, INF, DPS), "role": r, "gap": elliptical_gap(point.model, a, lam),
