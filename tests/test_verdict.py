@@ -130,3 +130,38 @@ def test_combine():
     assert combine([PASS, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([INCONCLUSIVE, FAIL, PASS]) == FAIL
     assert combine([]) == INCONCLUSIVE
+
+
+def test_an_undetermined_rate_is_inconclusive_never_fail(monkeypatch):
+    """A resolved gap whose rate the fit cannot pin (β = nan ± inf) is not evidence against the theory: INCONCLUSIVE, while a
+    wrong limit still FAILs on its own test."""
+    import rmtverify.verification.verdict as verdict
+
+    monkeypatch.setattr(verdict, "fit_rate", lambda d, g, se: (float("nan"), float("inf"), float("nan")))
+    mean, se = synthetic(0, c=2.0, se_scale=0.01)  # a resolved c/d gap
+    v = judge(LADDER, mean, se, theory_d(LADDER), T_INF)
+    assert v.status == INCONCLUSIVE and "undetermined" in v.reasons[0], v.reasons
+    wrong = judge(LADDER, mean, se, theory_d(LADDER) * 1.01, T_INF * 1.01)
+    assert wrong.status == FAIL
+    assert verdict.judge_rate(LADDER, np.abs(mean), se, 0.5).status == INCONCLUSIVE
+
+
+def test_the_markdown_gives_each_sub_tests_gap_se_and_z():
+    """Every judged observable (its g∞) and every sub-test of a point gets a row with its gap, SE and z; a check without a gap
+    shows dashes, and one the verdict does not count says so."""
+    from types import SimpleNamespace
+
+    from rmtverify.reports.render import subtest_rows
+    from rmtverify.verification.outcome import SubTest
+    from rmtverify.verification.verdict import Verdict
+
+    obs = SimpleNamespace(label="E_gen", status=PASS, verdict=Verdict(PASS, [], {"gap_inf": -3e-4, "gap_inf_se": 1e-4}))
+    shown = SimpleNamespace(label="aux", status=None, verdict=None)
+    tests = [SubTest("PCA wins: population/recon", PASS, ["r"], {"mean_margin": 0.02, "se": 0.004}),
+             SubTest("power for a 1% error", INCONCLUSIVE, ["r"], {"ratio": 0.3}),
+             SubTest("push-forward shortcut", PASS, ["r"], {"rel_gap": 0.001, "rel_gap_se": 0.002}, counted=False)]
+    rows = subtest_rows(SimpleNamespace(observables={"e_gen": obs, "aux": shown}, subtests=tests))
+    assert rows == [["E_gen: g∞", "-3.000e-04", "1.00e-04", "-3.0", PASS, "yes"],
+                    ["PCA wins: population/recon", "+2.000e-02", "4.00e-03", "+5.0", PASS, "yes"],
+                    ["power for a 1% error", "—", "—", "—", INCONCLUSIVE, "yes"],
+                    ["push-forward shortcut", "+1.000e-03", "2.00e-03", "+0.5", PASS, "no"]]

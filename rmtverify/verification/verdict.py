@@ -127,7 +127,7 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
     if np.any(se <= 0) or not np.all(np.isfinite(se)):
         return Verdict(FAIL, ["a standard error is zero or not finite: too few samples"], {})
     g = y - T
-    reasons, fails = [], []
+    reasons, fails, undetermined = [], [], []
     numbers = {"z_per_d": [float(v) for v in g / se], "gap_per_d": [float(v) for v in g]}
 
     fits = [extrapolate(d, g, se, criteria.beta0, False)]
@@ -194,7 +194,10 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
     if p0 < 1e-3:
         beta, beta_se, c = fit_rate(d, g, se)
         numbers.update(beta=beta, beta_se=beta_se, rate_c=c, rate_resolved=True)
-        if not np.isfinite(beta) or abs(beta - criteria.beta0) > criteria.beta_tol + 2 * beta_se:
+        if not (np.isfinite(beta) and np.isfinite(beta_se)):
+            # a gap too flat or too noisy to pin β: the rate is unknown, which is not evidence against the theory
+            undetermined.append(f"the gap's rate is undetermined (fit β = {beta:.2f} ± {beta_se:.2f}): not judged")
+        elif abs(beta - criteria.beta0) > criteria.beta_tol + 2 * beta_se:
             fails.append(f"fitted rate β = {beta:.2f} ± {beta_se:.2f}, expected {criteria.beta0:g} "
                          f"(tolerance {criteria.beta_tol:g} + 2 SE)")
         else:
@@ -204,7 +207,9 @@ def judge(d, mc_mean, mc_se, theory_d, theory_inf=None, criteria: Criteria = Cri
         reasons.append(f"gap not resolved from 0 at the 1e-3 level (χ² = {chi0:.1f} on {len(d)} dof, p = {p0:.1e}): rate not fitted")
 
     if fails:
-        return Verdict(FAIL, fails + reasons, numbers)
+        return Verdict(FAIL, fails + undetermined + reasons, numbers)
+    if undetermined:
+        return Verdict(INCONCLUSIVE, undetermined + reasons, numbers)
     if numbers["min_detectable_rel"] > criteria.resolution:
         of = "of the theory" if criteria.scale is None else f"of the reference size {criteria.scale:.3g}"
         return Verdict(
@@ -229,6 +234,8 @@ def judge_rate(d, values, se, beta0: float, tol: float = 0.35) -> Verdict:
     """A pure rate test: values(d) = c·d^{-β} with β within tol + 2 SE of β₀ (e.g. the d^-½ fluctuations of an outlier)."""
     beta, beta_se, c = fit_rate(d, values, se)
     numbers = {"beta": beta, "beta_se": beta_se, "rate_c": c, "values": [float(v) for v in values]}
-    if not np.isfinite(beta) or abs(beta - beta0) > tol + 2 * beta_se:
+    if not (np.isfinite(beta) and np.isfinite(beta_se)):
+        return Verdict(INCONCLUSIVE, [f"the rate is undetermined (fit β = {beta:.2f} ± {beta_se:.2f}): not judged"], numbers)
+    if abs(beta - beta0) > tol + 2 * beta_se:
         return Verdict(FAIL, [f"fitted rate β = {beta:.2f} ± {beta_se:.2f}, expected {beta0:g} (tolerance {tol:g} + 2 SE)"], numbers)
     return Verdict(PASS, [f"shrinks like d^-{beta:.2f} ± {beta_se:.2f} (expected {beta0:g})"], numbers)
