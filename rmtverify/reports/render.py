@@ -60,6 +60,33 @@ def _figure_md(outcome, f) -> list:
     return lines
 
 
+#: (gap, SE) keys a sub-test's numbers may carry, in order of preference
+GAP_KEYS = (("gap_inf", "gap_inf_se"), ("rel_gap", "rel_gap_se"), ("mean_margin", "se"), ("mean", "se"), ("gap", "se"))
+
+
+def gap_and_se(numbers: dict) -> tuple:
+    """The (gap, SE) a sub-test reports (None, None when it has none: a power or a shortcut check)."""
+    for g, s in GAP_KEYS:
+        if isinstance(numbers.get(g), (int, float)) and isinstance(numbers.get(s), (int, float)):
+            return float(numbers[g]), float(numbers[s])
+    return None, None
+
+
+def subtest_rows(r) -> list:
+    """One row per judged observable (its g∞) and per sub-test of a point: name, gap, SE, z, verdict, counted."""
+    rows = []
+    items = [(f"{o.label}: g∞", o.status, o.verdict.numbers, True) for o in r.observables.values() if o.verdict is not None]
+    items += [(t.name, t.status, t.numbers, t.counted) for t in r.subtests]
+    for name, status, numbers, counted in items:
+        gap, se = gap_and_se(numbers)
+        if gap is None:
+            rows.append([name, "—", "—", "—", status, "yes" if counted else "no"])
+            continue
+        z = gap / se if se > 0 else float("nan")
+        rows.append([name, f"{gap:+.3e}", f"{se:.2e}", f"{z:+.1f}", status, "yes" if counted else "no"])
+    return rows
+
+
 def _point_md(outcome, r) -> list:
     lines = [f"### {r.title}", ""]
     if r.summary:
@@ -73,6 +100,11 @@ def _point_md(outcome, r) -> list:
                          f"{z:+.1f}"])
     if rows:
         lines += [markdown_table(["observable", "d", "n", "K", "MC mean", "SE", "theory(d)", "gap", "z"], rows), ""]
+    table = subtest_rows(r)
+    if table:
+        lines += ["Sub-tests (gap = the quantity tested, its standard error and z = gap/SE; g∞ is the gap MC − theory extrapolated to "
+                  "d = ∞; a qualitative check is shown, not counted):", "",
+                  markdown_table(["sub-test", "gap", "SE", "z", "verdict", "counted"], table), ""]
     for o in r.observables.values():
         if o.verdict is None:
             lines.append(f"- {o.label}: shown, not judged")

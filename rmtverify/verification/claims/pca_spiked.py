@@ -70,9 +70,12 @@ class PcaSpiked(Claim):
         text = ["Margins are E_SSR − E_PCA (positive: PCA wins). Columns: the d = ∞ margin E_gen(α, λ) − 1 (the same for every θ); the "
                 f"exact finite-d margin of population PCA times d; then, for each PCA variant, the Monte Carlo margin times d at d = {d} "
                 "and its sign test."]
-        wins = all(t.status == "PASS" for r in results for t in r.subtests)
-        won = f"- PCA wins at every (θ, α, λ) of the grid by ≥ 4 SE at d = {d}."
-        text.append(won if wins else "- PCA's win is not resolved at every point: see the sign tests.")
+        signs = [t.status for r in results for t in r.subtests]
+        if all(s == "PASS" for r in results for s in r.statuses()):
+            text.append(f"- PCA wins at every (θ, α, λ) of the grid by ≥ 4 SE at d = {d}.")
+        else:
+            text.append(f"- {signs.count('PASS')} of {len(signs)} sign tests resolve PCA's win by ≥ 4 SE at d = {d}; the verdict is not "
+                        "PASS, so no more is claimed here: the table gives each sub-test.")
         return {"sections": [Section("Margins", text, [Table(header, rows)], [self.margin_figure(results, d)])]}
 
     def margin_figure(self, results, d):
