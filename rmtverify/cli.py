@@ -502,7 +502,7 @@ def cmd_report(args) -> int:
     _check_ladders([get_claim(u) for u in units], opts)
     _check_writable(Path(opts.out))
     jobs = _jobs(args) if args.jobs is not None else min(2, os.cpu_count() or 1)
-    display = report_display(units, quiet=args.quiet, quick=args.quick)
+    display = report_display(units, quiet=args.quiet, quick=args.quick, jobs=jobs)
     try:
         ordered = run_report(units, opts, jobs, started, display=display)
     finally:

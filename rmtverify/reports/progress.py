@@ -17,10 +17,13 @@ quarter of its samples with the report's ETA, and the result lines.
 
 from __future__ import annotations
 
+import heapq
 import sys
 import time
 from dataclasses import dataclass
 
+#: the report's ETA: the share of the expected work for which the weights' own speed counts as measured
+PRIOR_SHARE = 0.2
 #: a sink in a worker sends its batched steps at most this often
 FLUSH_SECONDS = 0.25
 
@@ -89,6 +92,7 @@ class UnitState:
     cached: float = 0.0  # read back from the cache
     samples: int = 0
     started: float | None = None
+    ended: float | None = None
     finished: bool = False
     quarter: int = 0  # plain output: the last quarter of the samples logged
 
@@ -133,8 +137,10 @@ class Display:
     """The progress of a report (or one claim): see the module's docstring. ``units`` in scheduling order with their
     expected run times as weights; ``labels`` optional display names."""
 
-    def __init__(self, units: list[str], weights: dict, labels: dict | None = None, stream=None, quiet: bool = False):
+    def __init__(self, units: list[str], weights: dict, labels: dict | None = None, stream=None, quiet: bool = False, jobs: int = 1):
         self.stream = stream if stream is not None else sys.stderr
+        self.order = list(units)
+        self.jobs = max(1, int(jobs))
         self.labels = labels or {}
         self.units = {u: UnitState(i + 1, float(weights.get(u, 1.0))) for i, u in enumerate(units)}
         self.n = len(units)
@@ -160,11 +166,39 @@ class Display:
         return sum(u.weight * u.fraction() for u in self.units.values()) / total
 
     def eta(self) -> float | None:
-        """Seconds left for the report: elapsed × (1 − f)/f, f the weighted fraction done (None before 1%)."""
-        f = self.fraction()
-        if f < 0.01:
+        """Seconds left for the report (None before 1% of the expected work is done).
+
+        The machine's speed is measured: seconds spent in the units so far per expected second of the work they did
+        (a unit's work = its weight × its fraction done). Each unfinished unit has speed × weight × (1 − fraction) left;
+        the running ones occupy their workers, the queued ones go, in order, to the worker that frees first, and the
+        ETA is when the last worker ends. So the tail of a parallel report, where fewer units than workers run, counts."""
+        now = time.monotonic()
+        units = self.units.values()
+        total = sum(u.weight for u in units) or 1.0
+        # speed from the units whose progress is known: finished ones, and running ones that report their work
+        known = [u for u in units if u.started is not None and (u.finished or u.planned_work > 0)]
+        done = sum(u.weight * u.fraction() for u in known)
+        spent = sum((u.ended if u.ended is not None else now) - u.started for u in known)
+        if done < 0.01 * total or spent <= 0:
             return None
-        return (time.monotonic() - self.t0) * (1 - f) / f
+        # the weights are seconds measured on this project's machine: a prior speed of 1 worth PRIOR_SHARE of the work,
+        # which the measured speed outweighs as the work gets done (a unit front-loads theory the work count misses)
+        prior = PRIOR_SHARE * total
+        speed = (spent + prior) / (done + prior)
+        running = []
+        for u in units:
+            if u.started is None or u.finished:
+                continue
+            if u.planned_work > 0:
+                running.append(speed * u.weight * (1 - u.fraction()))
+            else:  # a unit that reports no steps (a derivation): its expected time less the time it has run
+                running.append(max(speed * u.weight - (now - u.started), 0.1 * speed * u.weight))
+        queued = [speed * self.units[n].weight for n in self.order if self.units[n].started is None and not self.units[n].finished]
+        workers = sorted(running)[-self.jobs:] if len(running) > self.jobs else running + [0.0] * (self.jobs - len(running))
+        heapq.heapify(workers)
+        for left in queued:
+            heapq.heappush(workers, heapq.heappop(workers) + left)
+        return max(workers)
 
     # ---- events
     def event(self, ev) -> None:
@@ -176,7 +210,9 @@ class Display:
         if st.started is None:
             st.started = now
             self._started(unit, st)
-        if kind == "plan":
+        if kind == "start":
+            pass
+        elif kind == "plan":
             st.planned_work += ev[2]
             st.planned_samples += ev[3]
         elif kind == "done":
@@ -195,6 +231,7 @@ class Display:
         st = self.units.get(unit)
         if st is not None and not st.finished:
             st.finished = True
+            st.ended = time.monotonic()
             self.finished += 1
             bar = self._bars.pop(unit, None)
             if bar is not None:

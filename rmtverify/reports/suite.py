@@ -19,32 +19,33 @@ from rmtverify.reports.render import write_outcome
 from rmtverify.verification.engine import run_claim
 from rmtverify.verification.registry import builtin_claims, get_claim
 
-#: rough run times (s) of the quick suite, to schedule the longest work first
+#: run times (s) of the quick suite's units in one `rmtverify report --quick` (2 workers, empty cache, 2-core machine): the
+#: schedule runs the longest first, and the report's ETA weighs each unit's share of the work by them
 EXPECTED_SECONDS = {
-    "derive:elliptical": 44,
-    "universality": 40,
-    "real-data": 10,
-    "pca-ar1": 30,
-    "masking-rate": 25,
-    "derive:masking": 25,
-    "bbp": 20,
-    "errors": 19,
-    "spectrum": 9.5,
+    "derive:elliptical": 43,
+    "pca-ar1": 41,
+    "universality": 38,
+    "masking-rate": 24,
+    "bbp": 22,
+    "errors": 22,
+    "derive:masking": 17,
+    "derive:train_gen": 13.6,
+    "spectrum": 11,
     "pca-spiked": 8,
+    "real-data": 6,
+    "derive:bbp": 4.5,
+    "derive:pca": 3.6,
+    "derive:isotropic": 3.5,
+    "derive:spectrum": 3.3,
+    "derive:ar1": 3.1,
+    "derive:spiked": 1.3,
+    "derive:kappa": 1.0,
+    "derive:ssr_closed_form": 1.0,
     "ssr-closed-form": 0.1,
-    "derive:train_gen": 7.5,
-    "derive:bbp": 6,
-    "derive:isotropic": 5.4,
-    "derive:ar1": 2.9,
-    "derive:pca": 2.7,
-    "derive:spectrum": 2.4,
-    "derive:kappa": 1.4,
-    "derive:ssr_closed_form": 1.2,
-    "derive:spiked": 1,
 }
 #: run times (s) of the full suite's claims in one `rmtverify report` (2 workers, empty cache); derivations as above
-FULL_SECONDS = {"pca-ar1": 215, "universality": 152, "bbp": 102, "spectrum": 96, "errors": 70, "masking-rate": 67, "pca-spiked": 48,
-                "real-data": 31, "ssr-closed-form": 0.1}
+FULL_SECONDS = {"pca-ar1": 208, "universality": 143, "spectrum": 90, "bbp": 84, "errors": 72, "masking-rate": 59, "pca-spiked": 43,
+                "real-data": 22, "ssr-closed-form": 0.1}
 DERIVATIONS_ENTRY = "derivations"
 
 
@@ -103,6 +104,8 @@ def verify_and_write(name: str, options) -> dict:
 def run_task(name: str, options):
     """One unit: ``derive:<name>`` returns that derivation's report; a claim returns its index entry (or an
     ERROR entry with the one-line message of a claim file that fails)."""
+    if _progress_queue is not None:
+        _progress_queue.put(("start", name))  # the report's ETA counts a unit's time from here
     if name.startswith("derive:"):
         from rmtverify.verification.derive import run_derivations
 
@@ -217,11 +220,11 @@ def report_order(units: list[str], quick: bool = True) -> list[str]:
     return sorted(units, key=lambda n: -expected_seconds(n, quick))
 
 
-def report_display(units: list[str], quiet: bool = False, quick: bool = True) -> Display:
+def report_display(units: list[str], quiet: bool = False, quick: bool = True, jobs: int = 1) -> Display:
     """The progress display of a report over ``units`` (claims; the derivations are added), weighted by their
     expected run times."""
     derivs = [f"derive:{d}" for d in _derivation_names()]
     order = report_order(derivs + list(units), quick)
     labels = {u: f"derivation {u.split(':', 1)[1]}" for u in derivs}
     labels.update({u: Path(u).stem if u.endswith(".py") else u for u in units})
-    return Display(order, {u: expected_seconds(u, quick) for u in order}, labels, quiet=quiet)
+    return Display(order, {u: expected_seconds(u, quick) for u in order}, labels, quiet=quiet, jobs=jobs)
