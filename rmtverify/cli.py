@@ -430,8 +430,17 @@ def _options(args, sample_jobs=True):
         executor=_executor(args, sample_jobs),
         max_d=parse("max_d", args.max_d) if getattr(args, "max_d", None) is not None else None,
         law=_law_override(args),
-        data={"path": args.data, "standardize": args.standardize} if getattr(args, "data", None) is not None else None,
+        data=_data_override(args),
     )
+
+
+def _data_override(args) -> dict | None:
+    """verify --data FILE [--standardize]: the data set a claim that takes one verifies; None without --data."""
+    if getattr(args, "data", None) is None:
+        if getattr(args, "standardize", False) is True:
+            raise InputError("standardize", "goes with --data FILE")
+        return None
+    return {"path": args.data, "standardize": args.standardize}
 
 
 def _law_override(args) -> tuple | None:

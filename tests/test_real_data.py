@@ -213,6 +213,7 @@ def test_verify_real_data_on_a_users_file_needs_no_extra_and_detects_one_percent
     (("verify", "spectrum", "--data", "x.npy"), "data", "verifies no data set"),
     (("verify", "real-data", "--law", "student", "--nu", "5"), "law", "no Monte Carlo points"),
     (("verify", "real-data", "--data", "missing.npy"), "data", "does not exist"),
+    (("verify", "real-data", "--standardize"), "standardize", "goes with --data"),
 ])
 def test_verify_refuses_a_data_set_or_law_the_claim_cannot_take(cli, tmp_path, monkeypatch, argv, param, words):
     monkeypatch.chdir(tmp_path)
