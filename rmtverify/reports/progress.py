@@ -139,7 +139,6 @@ class Display:
 
     def __init__(self, units: list[str], weights: dict, labels: dict | None = None, stream=None, quiet: bool = False, jobs: int = 1):
         self.stream = stream if stream is not None else sys.stderr
-        self.order = list(units)
         self.jobs = max(1, int(jobs))
         self.labels = labels or {}
         self.units = {u: UnitState(i + 1, float(weights.get(u, 1.0))) for i, u in enumerate(units)}
@@ -193,7 +192,7 @@ class Display:
                 running.append(speed * u.weight * (1 - u.fraction()))
             else:  # a unit that reports no steps (a derivation): its expected time less the time it has run
                 running.append(max(speed * u.weight - (now - u.started), 0.1 * speed * u.weight))
-        queued = [speed * self.units[n].weight for n in self.order if self.units[n].started is None and not self.units[n].finished]
+        queued = [speed * u.weight for u in units if u.started is None and not u.finished]  # in scheduling order
         workers = sorted(running)[-self.jobs:] if len(running) > self.jobs else running + [0.0] * (self.jobs - len(running))
         heapq.heapify(workers)
         for left in queued:
@@ -210,9 +209,7 @@ class Display:
         if st.started is None:
             st.started = now
             self._started(unit, st)
-        if kind == "start":
-            pass
-        elif kind == "plan":
+        if kind == "plan":  # a "start" event only marks the start, above
             st.planned_work += ev[2]
             st.planned_samples += ev[3]
         elif kind == "done":

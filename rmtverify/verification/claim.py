@@ -128,9 +128,8 @@ class Point(Mapping):
         """The deterministic equivalents (κ, E_gen, E_train, …) of this point at dimension d: at d = ∞ to ``dps``
         digits, at finite d in double precision at the ratio n/d the Monte Carlo has. Rows of another law: that law's
         equivalents (elliptical: their own; i.i.d.: the Gaussian ones, the universal limit)."""
-        if self.law == "gaussian":
-            return equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
-        return law_equivalents(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
+        theory = equivalents if self.law == "gaussian" else law_equivalents
+        return theory(self.model, self.alpha_at(d), self.lam, d=d, dps=dps if d == INF else None)
 
     def model_for_sample(self, index: int):
         """The model of sample ``index`` (its own spike direction when ``fresh_spike``)."""

@@ -234,6 +234,7 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
     ladder = claim.ladder(options)
     seeds = claim.seeds_for(options)
     points = claim.points_run(options)
+    law, nu = options.law or (None, None)
     if options.progress is not None:
         options.progress.planned(seeds * sum(point_cost(p, ladder) for p in points), seeds * len(ladder) * len(points))
     results = [verify_point(claim, p, options, ladder, seeds) for p in points]
@@ -254,8 +255,8 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
                 "perturb": str(options.perturb),
                 "cache_hits": options.cache.hits,
                 "source": claim.source or "built-in",
-                **({"law": options.law[0], "nu": str(options.law[1])} if options.law and options.law[1] is not None else
-                   {"law": options.law[0]} if options.law else {}),
+                **({"law": law} if law is not None else {}),
+                **({"nu": nu} if nu is not None else {}),
             },
         },
     )
@@ -267,7 +268,7 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
         status=status,
         summary=summary,
         perturb=str(options.perturb),
-        method=method_text(claim, ladder, seeds) + law_text(options.law),
+        method=method_text(claim, ladder, seeds) + law_method(options.law),
         points=results,
         sections=extra.get("sections", []),
         appendix=extra.get("appendix", []),
@@ -278,7 +279,7 @@ def run_claim(claim: Claim, options: RunOptions) -> ClaimOutcome:
     )
 
 
-def law_text(law) -> list:
+def law_method(law) -> list:
     """The Method line of a run whose rows follow another law (``verify --law``)."""
     if law is None:
         return []
