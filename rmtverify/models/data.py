@@ -21,6 +21,7 @@ never serves the samples of another file under the same name.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from fractions import Fraction
 from functools import cached_property
@@ -96,9 +97,7 @@ class DataModel(CovarianceModel):
 
     def __init__(self, path, standardize=False, source: str | None = None, draws: str = "without"):
         self.standardize = parse_standardize(standardize)
-        if draws not in DRAWS:
-            raise InputError("draws", f"one of {', '.join(DRAWS)}; got {draws!r}")
-        self.draws, self.gaussian = draws, draws == "gaussian"
+        self._set_draws(draws)
         if isinstance(path, np.ndarray):
             arr, raw = path, None
             self.source = source or "array"
@@ -131,6 +130,17 @@ class DataModel(CovarianceModel):
         self.arr = self.X.T @ self.X / N
         self.arr = (self.arr + self.arr.T) / 2
         self.digest = hashlib.sha256(raw if raw is not None else arr.tobytes() + repr(arr.shape).encode()).hexdigest()[:16]
+
+    def with_draws(self, draws: str) -> "DataModel":
+        """The same data set (read once) drawn another way: ``without`` or ``with`` replacement, or ``gaussian`` rows."""
+        other = copy.copy(self)
+        other._set_draws(draws)
+        return other
+
+    def _set_draws(self, draws: str) -> None:
+        if draws not in DRAWS:
+            raise InputError("draws", f"one of {', '.join(DRAWS)}; got {draws!r}")
+        self.draws, self.gaussian = draws, draws == "gaussian"
 
     def describe(self):
         out = {"model": self.name, "path": self.source, "N": self.N, "d": self.d, "standardize": self.standardize, "sha256": self.digest}

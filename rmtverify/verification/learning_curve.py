@@ -40,7 +40,8 @@ def data_models(options) -> tuple[dict, str]:
     else:
         kw = {"path": options.data["path"], "standardize": options.data.get("standardize", False)}
         name = f"the data file {options.data['path']}" + (" (standardised)" if kw["standardize"] else "")
-    return {k: DataModel(**kw, draws=k) for k in DRAWS}, name
+    data = DataModel(**kw)  # the file is read once; the other draws share it
+    return {k: data.with_draws(k) for k in DRAWS}, name
 
 
 def ridge(model) -> Fraction:
